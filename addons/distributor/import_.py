@@ -1,7 +1,7 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-"Excel import of distributor files: a template to download, every row "
-"validated before anything is written."
+"""Excel import of distributor files: a template to download, every row
+validated before anything is written."""
 import datetime as dt
 import io
 import zipfile
@@ -101,6 +101,19 @@ def _split(value):
     return [v.strip() for v in text.split(',') if v.strip()]
 
 
+def _matches_all(domain):
+    "Whether a (rule) domain lets every record through"
+    if not domain:
+        return True
+    if isinstance(domain, tuple):
+        return False
+    if domain[0] == 'OR':
+        return any(_matches_all(d) for d in domain[1:])
+    if domain[0] == 'AND':
+        domain = domain[1:]
+    return all(_matches_all(d) for d in domain)
+
+
 class Importer:
     "Read and validate a workbook, then create the distributors"
 
@@ -193,6 +206,8 @@ class Importer:
         in_file = {}
         for number, values in rows:
             code = _text(values.get('code'))
+            if code in existing:
+                continue
             if code and code in in_file:
                 self.error(number, 'distributor.msg_import_duplicate_code',
                     code=code, other=in_file[code][0])
@@ -200,6 +215,7 @@ class Importer:
                 in_file[code] = (number, values)
 
         today = pool.get('ir.date').today()
+        own_territories = self._allowed_territories()
         parsed = []
         for number, values in rows:
             code = _text(values.get('code'))
@@ -223,6 +239,11 @@ class Importer:
                 if territory_code not in territories:
                     self.error(number, 'distributor.msg_import_unknown',
                         column='territories', value=territory_code)
+                elif (own_territories is not None
+                        and territories[territory_code].id
+                        not in own_territories):
+                    self.error(number, 'distributor.msg_import_not_yours',
+                        territory=territory_code)
                 else:
                     row_territories.append(territories[territory_code])
             record['territories'] = row_territories
@@ -239,7 +260,7 @@ class Importer:
                     if not upstream:
                         self.error(number, 'distributor.msg_import_unknown',
                             column='upstream', value=upstream_code)
-                    elif not upstream[0].may_trade():
+                    elif not upstream[0].may_be_upstream():
                         self.error(number,
                             'distributor.msg_import_upstream_may_not_trade',
                             code=upstream_code)
@@ -320,10 +341,18 @@ class Importer:
                     count=len(self.errors), errors=text))
         return parsed
 
+    def _allowed_territories(self):
+        """The territories where the user may create distributors, None when
+        no record rule restricts them (the rules check again on create)"""
+        Rule = Pool().get('ir.rule')
+        if _matches_all(Rule.domain_get('party.party', mode='create')):
+            return None
+        return set(Rule._distributor_territories())
+
     def _check_hierarchy(self, parsed, in_file):
         "Tier pairs and territories against the upstream, as the model does"
         Territory = Pool().get('distributor.territory')
-        by_code = {r['code']: r for r in parsed}
+        by_code = {r['code']: r for r in parsed if r['code'] in in_file}
         for record in parsed:
             code = record['upstream']
             if not code or not record['tier']:
@@ -374,7 +403,8 @@ class Importer:
                 'is_distributor': True,
                 'distributor_code': record['code'],
                 'distributor_tier': record['tier'].id,
-                'territories': [('add', [t.id for t in record['territories']])],
+                'territories': [
+                    ('add', [t.id for t in record['territories']])],
                 'distributor_grade': record['grade'],
                 'settlement_method': record['settlement_method'],
                 'cooperation_start': record['cooperation_start'],

@@ -66,9 +66,10 @@ class Party(metaclass=PoolMeta):
         "Distributor Code", strip=True,
         states={
             'invisible': ~Eval('is_distributor', False),
-            'required': Eval('is_distributor', False),
             'readonly': Eval('distributor_state', 'draft') != 'draft',
-            })
+            },
+        help="Leave empty to number the distributor from the sequence of "
+        "the configuration.")
     distributor_tier = fields.Many2One(
         'distributor.tier', "Tier", ondelete='RESTRICT',
         states={
@@ -281,11 +282,24 @@ class Party(metaclass=PoolMeta):
             ]
 
     @classmethod
+    def _new_distributor_code(cls):
+        pool = Pool()
+        Configuration = pool.get('distributor.configuration')
+        sequence = Configuration(1).distributor_sequence
+        if not sequence:
+            raise ChannelRuleError(gettext(
+                    'distributor.msg_distributor_code_required'))
+        return sequence.get()
+
+    @classmethod
     def create(cls, vlist):
         pool = Pool()
         Tier = pool.get('distributor.tier')
         vlist = [v.copy() for v in vlist]
         for values in vlist:
+            if (values.get('is_distributor')
+                    and not values.get('distributor_code')):
+                values['distributor_code'] = cls._new_distributor_code()
             if values.get('distributor_tier'):
                 party = cls()
                 party.distributor_tier = Tier(values['distributor_tier'])
@@ -295,11 +309,33 @@ class Party(metaclass=PoolMeta):
         return super().create(vlist)
 
     @classmethod
+    def write(cls, *args):
+        actions = iter(args)
+        args = []
+        for parties, values in zip(actions, actions):
+            if values.get('is_distributor'):
+                uncoded = [p for p in parties if not p.distributor_code]
+                parties = [p for p in parties if p.distributor_code]
+                for party in uncoded:
+                    args.extend([[party], {
+                                **values,
+                                'distributor_code': (
+                                    values.get('distributor_code')
+                                    or cls._new_distributor_code()),
+                                }])
+            if parties:
+                args.extend([parties, values])
+        if args:
+            super().write(*args)
+
+    @classmethod
     def copy(cls, parties, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('distributor_code', None)
         default.setdefault('distributor_state', 'draft')
         default.setdefault('state_logs', None)
+        # Qualifications belong to the legal entity that was checked
+        default.setdefault('qualifications', None)
         default.setdefault('downstreams', None)
         return super().copy(parties, default=default)
 
@@ -342,9 +378,7 @@ class Party(metaclass=PoolMeta):
                         'distributor.msg_upstream_not_distributor',
                         party=upstream.rec_name))
             if upstream_changed and party in parties:
-                upstream.check_may_trade(
-                    'distributor.msg_upstream_may_not_trade',
-                    party=party.rec_name)
+                upstream.check_may_be_upstream(party)
             party._check_tier_pair()
             party._check_territories_inside_upstream()
 
@@ -409,17 +443,34 @@ class Party(metaclass=PoolMeta):
                     if self.is_distributor else '',
                     **kw))
 
+    def may_be_upstream(self):
+        "Whether new downstreams may be placed under the distributor"
+        return bool(self.is_distributor
+            and self.distributor_state not in {'frozen', 'terminated'})
+
+    def check_may_be_upstream(self, party):
+        if not self.may_be_upstream():
+            state = dict(self.fields_get(['distributor_state'])[
+                    'distributor_state']['selection'])
+            raise TradeRefused(gettext(
+                    'distributor.msg_upstream_may_not_trade',
+                    distributor=self.rec_name,
+                    state=state.get(self.distributor_state, ''),
+                    party=party.rec_name))
+
     # Lifecycle -----------------------------------------------------------
 
     @classmethod
     @ModelView.button
     def distributor_activate(cls, parties):
-        cls.change_distributor_state(parties, 'active')
+        cls.change_distributor_state(
+            parties, 'active', from_states={'draft'})
 
     @classmethod
     @ModelView.button
     def distributor_unfreeze(cls, parties):
-        cls.change_distributor_state(parties, 'active')
+        cls.change_distributor_state(
+            parties, 'active', from_states={'frozen'})
 
     @classmethod
     @ModelView.button_action('distributor.wizard_freeze')
@@ -432,7 +483,8 @@ class Party(metaclass=PoolMeta):
         pass
 
     @classmethod
-    def change_distributor_state(cls, parties, state, reason=None):
+    def change_distributor_state(
+            cls, parties, state, reason=None, from_states=None):
         """Move the distributors to state and log who, when, from, to, why.
 
         Every path (buttons, wizards, imports, portal) goes through here."""
@@ -447,7 +499,9 @@ class Party(metaclass=PoolMeta):
                 raise DistributorStateError(gettext(
                         'distributor.msg_not_distributor',
                         party=party.rec_name))
-            if (party.distributor_state, state) not in TRANSITIONS:
+            if ((party.distributor_state, state) not in TRANSITIONS
+                    or (from_states is not None
+                        and party.distributor_state not in from_states)):
                 labels = dict(cls.fields_get(['distributor_state'])[
                         'distributor_state']['selection'])
                 raise DistributorStateError(gettext(
@@ -542,9 +596,6 @@ class StateLog(ModelSQL, ModelView):
     from_state = fields.Selection(STATES, "From", readonly=True)
     to_state = fields.Selection(STATES, "To", required=True, readonly=True)
     reason = fields.Text("Reason", readonly=True)
-    user = fields.Function(
-        fields.Many2One('res.user', "User"), 'get_user')
-    date = fields.Function(fields.DateTime("Date"), 'get_date')
 
     @classmethod
     def __setup__(cls):
@@ -552,12 +603,6 @@ class StateLog(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.party, Index.Range())))
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
-
-    def get_user(self, name):
-        return self.create_uid.id if self.create_uid else None
-
-    def get_date(self, name):
-        return self.create_date
 
     @classmethod
     def check_modification(cls, mode, logs, values=None, external=False):

@@ -120,18 +120,33 @@ class Qualification(ModelSQL, ModelView):
     @classmethod
     def write(cls, *args):
         super().write(*args)
-        records = sum(args[0:None:2], [])
-        if any({'valid_from', 'valid_to'} & set(v)
-                for v in args[1:None:2]):
-            cls.update_status(records)
+        changed = []
+        actions = iter(args)
+        for records, values in zip(actions, actions):
+            if {'valid_from', 'valid_to'} & set(values):
+                changed.extend(records)
+        by_status = defaultdict(list)
+        for record in changed:
+            by_status[cls.compute_status(
+                    record.valid_from, record.valid_to)].append(record)
+        to_write = []
+        for status, records in by_status.items():
+            values = {'status': status}
+            if status == 'valid':
+                values['notified'] = False
+            to_write.extend([records, values])
+        if to_write:
+            super().write(*to_write)
 
     @classmethod
-    def update_status(cls, qualifications=None):
+    def update_status(cls, qualifications=None, date=None):
         """Recompute the status of the qualifications (all when None) in one
-        UPDATE, and reset the warning flag of those valid again."""
+        UPDATE, and reset the warning flag of those valid again.
+
+        The daily task runs it over the whole table."""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        today = Pool().get('ir.date').today()
+        today = date or Pool().get('ir.date').today()
         limit = today + dt.timedelta(days=cls._warning_days())
         status = Case(
             ((table.valid_to != Null) & (table.valid_to < today),
@@ -185,16 +200,18 @@ class Qualification(ModelSQL, ModelView):
                         date=qualification.valid_to))
 
     @classmethod
-    def check_expiry(cls):
+    def check_expiry(cls, date=None):
         """Daily task: flag expiring and expired qualifications and warn the
-        sales rep of each distributor and the channel managers once."""
+        sales rep of each distributor and the channel managers once.
+
+        Returns the qualifications warned about."""
         pool = Pool()
         Notification = pool.get('res.notification')
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
         Action = pool.get('ir.action')
 
-        cls.update_status()
+        cls.update_status(date=date)
         to_warn = cls.search([
                 ('status', 'in', ['expiring', 'expired']),
                 ('notified', '=', False),

@@ -1,0 +1,79 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Builders shared by the tests of the distributor modules (pool based)"
+import datetime as dt
+from types import SimpleNamespace
+
+from trytond.pool import Pool
+
+
+def create_tiers():
+    "Three tiers: national agent > regional > county"
+    Tier = Pool().get('distributor.tier')
+    t1, t2, t3 = Tier.create([
+            {'code': 'T1', 'name': "National Agent", 'level': 1},
+            {'code': 'T2', 'name': "Regional Distributor", 'level': 2},
+            {'code': 'T3', 'name': "County Distributor", 'level': 3},
+            ])
+    Tier.write([t1], {'downstream_tiers': [('add', [t2.id, t3.id])]},
+        [t2], {'downstream_tiers': [('add', [t3.id])]})
+    return t1, t2, t3
+
+
+def create_territories():
+    """East region with Jiangsu (Nanjing, Suzhou) and Zhejiang (Hangzhou),
+    South region with Guangdong (Guangzhou)"""
+    Territory = Pool().get('distributor.territory')
+    east, south = Territory.create([
+            {'code': 'EC', 'name': "East", 'kind': 'region'},
+            {'code': 'SC', 'name': "South", 'kind': 'region'},
+            ])
+    js, zj, gd = Territory.create([
+            {'code': 'EC-JS', 'name': "Jiangsu", 'kind': 'province',
+                'parent': east.id},
+            {'code': 'EC-ZJ', 'name': "Zhejiang", 'kind': 'province',
+                'parent': east.id},
+            {'code': 'SC-GD', 'name': "Guangdong", 'kind': 'province',
+                'parent': south.id},
+            ])
+    nj, sz, hz, gz = Territory.create([
+            {'code': 'EC-JS-NJ', 'name': "Nanjing", 'kind': 'city',
+                'parent': js.id},
+            {'code': 'EC-JS-SZ', 'name': "Suzhou", 'kind': 'city',
+                'parent': js.id},
+            {'code': 'EC-ZJ-HZ', 'name': "Hangzhou", 'kind': 'city',
+                'parent': zj.id},
+            {'code': 'SC-GD-GZ', 'name': "Guangzhou", 'kind': 'city',
+                'parent': gd.id},
+            ])
+    return SimpleNamespace(east=east, south=south, js=js, zj=zj, gd=gd,
+        nj=nj, sz=sz, hz=hz, gz=gz)
+
+
+def license_values(number, today=None, days=3650, start=-365):
+    today = today or Pool().get('ir.date').today()
+    return {
+        'type': 'business_license',
+        'number': number,
+        'valid_from': today + dt.timedelta(days=start),
+        'valid_to': today + dt.timedelta(days=days) if days else None,
+        }
+
+
+def create_distributor(code, tier, territories, upstream=None,
+        activate=True, **values):
+    "Create a distributor with a valid business license"
+    Party = Pool().get('party.party')
+    party, = Party.create([{
+                'name': values.pop('name', f"Distributor {code}"),
+                'is_distributor': True,
+                'distributor_code': code,
+                'distributor_tier': tier.id,
+                'upstream': upstream.id if upstream else None,
+                'territories': [('add', [t.id for t in territories])],
+                'qualifications': [('create', [license_values(f'BL-{code}')])],
+                **values,
+                }])
+    if activate:
+        Party.change_distributor_state([party], 'active')
+    return party
