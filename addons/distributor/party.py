@@ -276,8 +276,8 @@ class Party(metaclass=PoolMeta):
                     'invisible': ~Eval('is_distributor', False),
                     }),
             ('/tree', 'visual', If(
-                    Eval('distributor_state') == 'frozen', 'warning',
-                    If(Eval('distributor_state') == 'terminated',
+                    Eval('distributor_state', '') == 'frozen', 'warning',
+                    If(Eval('distributor_state', '') == 'terminated',
                         'muted', ''))),
             ]
 

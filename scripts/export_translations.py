@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Export the translatable strings of a project module and merge them into
+its locale/zh_CN.po, keeping the translations already there.
+
+    .venv/bin/python scripts/export_translations.py distributor [--check]
+
+--check writes nothing and exits 1 when a string has no translation.
+Runs on a throwaway SQLite database (DB_CACHE speeds it up)."""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import polib
+
+os.environ.setdefault('DB_NAME', ':memory:')
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def exported_entries(module, lang='zh_CN'):
+    "Return the POFile Tryton exports for the module (msgstr empty)"
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, activate_module
+    from trytond.transaction import Transaction
+
+    activate_module([module])
+    with Transaction().start(DB_NAME, 0) as transaction:
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        Set = pool.get('ir.translation.set', type='wizard')
+        Update = pool.get('ir.translation.update', type='wizard')
+        lang, = Lang.search([('code', '=', lang)])
+        session_id, _, _ = Set.create()
+        Set(session_id).transition_set_()
+        session_id, _, _ = Update.create()
+        update = Update(session_id)
+        update.start.language = lang
+        update.do_update({})
+        data = Translation.translation_export(lang.code, module)
+        transaction.rollback()
+    return polib.pofile(data.decode('utf-8'))
+
+
+def missing(module, exported=None, lang='zh_CN'):
+    "Return the entries of the export without a translation in the file"
+    exported = exported or exported_entries(module, lang)
+    path = ROOT / 'addons' / module / 'locale' / f'{lang}.po'
+    current = polib.pofile(str(path)) if path.exists() else polib.POFile()
+    known = {(e.msgctxt, e.msgid): e.msgstr for e in current}
+    return [e for e in exported
+        if e.msgid and not known.get((e.msgctxt, e.msgid))]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('module')
+    parser.add_argument('--lang', default='zh_CN')
+    parser.add_argument('--check', action='store_true')
+    args = parser.parse_args(argv)
+    exported = exported_entries(args.module, args.lang)
+    todo = missing(args.module, exported, args.lang)
+    if args.check:
+        for entry in todo:
+            print(f'missing: {entry.msgctxt} {entry.msgid!r}')
+        return 1 if todo else 0
+    path = ROOT / 'addons' / args.module / 'locale' / f'{args.lang}.po'
+    path.parent.mkdir(exist_ok=True)
+    current = polib.pofile(str(path)) if path.exists() else None
+    known = {(e.msgctxt, e.msgid): e.msgstr for e in current or []}
+    for entry in exported:
+        entry.msgstr = known.get((entry.msgctxt, entry.msgid), '')
+    exported.save(str(path))
+    print(f'{path}: {len(exported)} entries, {len(todo)} to translate')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,45 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Every user-visible string of every project module has its zh_CN text"
+import re
+import sys
+import unittest
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import polib
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'scripts'))
+
+import export_translations  # noqa: E402
+
+PLACEHOLDER = re.compile(r'%\(\w+\)s')
+
+
+def project_modules():
+    addons = ROOT / 'addons'
+    return sorted(ep.name for ep in entry_points(group='trytond.modules')
+        if (addons / ep.name / 'tryton.cfg').exists())
+
+
+class TranslationTestCase(unittest.TestCase):
+
+    def test_modules_found(self):
+        self.assertIn('distributor', project_modules())
+
+    def test_zh_CN_complete(self):
+        for module in project_modules():
+            with self.subTest(module=module):
+                todo = export_translations.missing(module)
+                self.assertEqual(
+                    [f'{e.msgctxt} {e.msgid}' for e in todo], [])
+
+    def test_placeholders_kept(self):
+        for module in project_modules():
+            path = ROOT / 'addons' / module / 'locale' / 'zh_CN.po'
+            for entry in polib.pofile(str(path)):
+                with self.subTest(module=module, msgid=entry.msgid):
+                    self.assertEqual(
+                        sorted(PLACEHOLDER.findall(entry.msgid)),
+                        sorted(PLACEHOLDER.findall(entry.msgstr)))
