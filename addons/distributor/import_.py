@@ -373,10 +373,7 @@ class Importer:
                     'distributor.msg_import_tier_pair',
                     tier=record['tier'].code, upstream=code,
                     upstream_tier=upstream_tier.code)
-            allowed = set(map(int, Territory.search([
-                            ('parent', 'child_of',
-                                list(map(int, upstream_territories))),
-                            ], order=[])))
+            allowed = Territory.area(upstream_territories)
             for territory in record['territories']:
                 if territory.id not in allowed:
                     self.error(record['number'],

@@ -368,6 +368,7 @@ class Party(metaclass=PoolMeta):
                         'distributor.msg_upstream_not_distributor',
                         party=party.rec_name))
         upstream_changed = not field_names or 'upstream' in field_names
+        areas = {}
         for party in distributors:
             party._check_upstream_cycle()
             upstream = party.upstream
@@ -380,7 +381,9 @@ class Party(metaclass=PoolMeta):
             if upstream_changed and party in parties:
                 upstream.check_may_be_upstream(party)
             party._check_tier_pair()
-            party._check_territories_inside_upstream()
+            if upstream.id not in areas:
+                areas[upstream.id] = upstream.distributor_area()
+            party._check_territories_inside_upstream(areas[upstream.id])
 
     def _check_upstream_cycle(self):
         seen = {self.id}
@@ -406,14 +409,16 @@ class Party(metaclass=PoolMeta):
                     upstream=self.upstream.rec_name,
                     upstream_tier=upstream_tier.rec_name))
 
-    def _check_territories_inside_upstream(self):
+    def distributor_area(self):
+        "Ids of the territories of the distributor and every one below"
         Territory = Pool().get('distributor.territory')
+        return Territory.area(self.territories)
+
+    def _check_territories_inside_upstream(self, allowed=None):
         if not self.territories:
             return
-        allowed = set(map(int, Territory.search([
-                        ('parent', 'child_of',
-                            list(map(int, self.upstream.territories))),
-                        ], order=[])))
+        if allowed is None:
+            allowed = self.upstream.distributor_area()
         for territory in self.territories:
             if territory.id not in allowed:
                 raise ChannelRuleError(gettext(

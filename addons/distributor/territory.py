@@ -123,6 +123,13 @@ class Territory(
         return {i: len(parties[i]) for i in ids}
 
     @classmethod
+    def area(cls, territories):
+        "Return the ids of the territories and of every territory below"
+        return set(map(int, cls.search([
+                        ('parent', 'child_of', list(map(int, territories))),
+                        ], order=[])))
+
+    @classmethod
     def territories_of_employees(cls, employee_ids):
         """Return the ids of the territories the employees are responsible
         for, with every territory below them.
