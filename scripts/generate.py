@@ -3,8 +3,9 @@
 # of this repository contains the full copyright notices and license terms.
 """Generate a realistic distributor network: the demo and the benchmarks.
 
-    .venv/bin/python scripts/generate.py -c config/trytond.conf -d dms \\
-        --distributors 10000 --products 500 --seed 42
+    ./dms generate -d dms --distributors 10000 --products 500 --seed 42
+    (= .venv/bin/python scripts/generate.py -c config/trytond.conf \\
+        var/paths.conf -d dms ...)
 
 The database must have the project modules activated and a company (the
 brand); scripts/setup_db.py does both.  The same seed gives the same
@@ -479,15 +480,14 @@ def generate(database, distributors=60, products=40, stores=0, seed=42,
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('-c', '--config',
-        default=str(ROOT / 'config' / 'trytond.conf'))
+    parser.add_argument('-c', '--config', nargs='+', required=True)
     parser.add_argument('-d', '--database', default='dms')
     parser.add_argument('--distributors', type=int, default=60)
     parser.add_argument('--products', type=int, default=40)
     parser.add_argument('--stores', type=int, default=0)
     parser.add_argument('--seed', type=int, default=42)
     args = parser.parse_args(argv)
-    from trytond.config import config
+    from trytond import config
     config.update_etc(args.config)
     generate(args.database, distributors=args.distributors,
         products=args.products, stores=args.stores, seed=args.seed)

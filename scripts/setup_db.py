@@ -3,7 +3,7 @@
 # of this repository contains the full copyright notices and license terms.
 """Create or upgrade the DMS database and load the demo network.
 
-    .venv/bin/python scripts/setup_db.py [-c config/trytond.conf] [-d dms]
+    .venv/bin/python scripts/setup_db.py -c CONFIG [CONFIG ...] [-d dms]
 
 First run: creates the database with every project module (and what they
 depend on), the brand as company (CNY, Asia/Shanghai), its chart of
@@ -32,10 +32,9 @@ def project_modules():
         if (addons / ep.name / 'tryton.cfg').exists())
 
 
-def database_exists(config, database):
+def database_exists(database):
     from trytond import backend
-    from trytond.config import config as tconfig
-    tconfig.update_etc(config)
+    from trytond import config as tconfig
     if backend.name == 'sqlite':
         path = Path(tconfig.get('database', 'path')) / f'{database}.sqlite'
         return path.exists(), path
@@ -43,9 +42,9 @@ def database_exists(config, database):
         return database in db.list(), None
 
 
-def trytond_admin(config, database, *args):
+def trytond_admin(configs, database, *args):
     command = [str(Path(sys.executable).parent / 'trytond-admin'),
-        '-c', config, '-d', database, *args]
+        '-c', *configs, '-d', database, *args]
     subprocess.run(command, check=True, cwd=ROOT)
 
 
@@ -149,8 +148,7 @@ def logins(database):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('-c', '--config',
-        default=str(ROOT / 'config' / 'trytond.conf'))
+    parser.add_argument('-c', '--config', nargs='+', required=True)
     parser.add_argument('-d', '--database', default='dms')
     parser.add_argument('--distributors', type=int, default=60)
     parser.add_argument('--products', type=int, default=40)
@@ -158,7 +156,9 @@ def main(argv=None):
     parser.add_argument('--no-demo', action='store_true')
     args = parser.parse_args(argv)
 
-    exists, path = database_exists(args.config, args.database)
+    from trytond import config as tconfig
+    tconfig.update_etc(args.config)
+    exists, path = database_exists(args.database)
     modules = project_modules()
     with tempfile.NamedTemporaryFile('w', delete=False) as passfile:
         passfile.write(ADMIN_PASSWORD)
@@ -180,8 +180,6 @@ def main(argv=None):
     finally:
         os.unlink(passfile.name)
 
-    from trytond.config import config as tconfig
-    tconfig.update_etc(args.config)
     setup_company(args.database)
     if not args.no_demo and not has_distributors(args.database):
         sys.path.insert(0, str(ROOT / 'scripts'))
