@@ -429,53 +429,73 @@ class Generator:
             Qualification.write(*to_write)
 
 
+def in_transaction(database, func, *args, **kwargs):
+    """Run func in a transaction as root and commit, restarting it as the
+    server does when a table must be locked from the start"""
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    while True:
+        try:
+            with Transaction().start(database, 0, **extras) as transaction:
+                result = func(*args, **kwargs)
+                transaction.commit()
+            return result
+        except TransactionError as error:
+            error.fix(extras)
+
+
 def generate(database, distributors=60, products=40, stores=0, seed=42,
         verbose=True):
     """Generate the network in database (trytond already configured).
     Returns the counts of distributors per tier and state."""
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
 
     if database not in Pool.database_list():
         Pool(database).init()
     start = time.perf_counter()
-    with Transaction().start(database, 0) as transaction:
-        pool = Pool()
-        if stores:
-            try:
-                pool.get('distributor.store')
-            except KeyError:
-                raise SystemExit(
-                    '--stores needs the distributor_store module activated')
-        Company = pool.get('company.company')
-        Date = pool.get('ir.date')
-        companies = Company.search([], limit=1)
-        if not companies:
-            raise SystemExit(
-                'no company: run scripts/setup_db.py first')
-        company, = companies
-        with transaction.set_context(
-                company=company.id, companies=[company.id]):
-            gen = Generator(pool, company, seed, Date.today())
-            regions, provinces, leaves = gen._step(
-                'territories', gen.territories)
-            tiers = gen._step('tiers', gen.tiers)
-            tags = gen._step('tags', gen.tags)
-            categories = gen._step('products', gen.products, products)
-            reps = gen._step('staff', gen.staff, regions)
-            parties = gen._step('distributors', gen.distributors,
-                distributors, tiers, regions, provinces, leaves, reps,
-                tags, categories)
-            counts = Counter(
-                (p.distributor_tier.code, p.distributor_state)
-                for p in parties)
-        transaction.commit()
+    gen, counts = in_transaction(database, _generate,
+        distributors, products, stores, seed)
     if verbose:
         print(f'generated in {time.perf_counter() - start:.1f} s: '
             + ', '.join(f'{k} {v:.1f} s' for k, v in gen.timings.items()))
         for (tier, state), n in sorted(counts.items()):
             print(f'  {tier} {state:<10} {n}')
     return counts
+
+
+def _generate(distributors, products, stores, seed):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    pool = Pool()
+    if stores:
+        try:
+            pool.get('distributor.store')
+        except KeyError:
+            raise SystemExit(
+                '--stores needs the distributor_store module activated')
+    Company = pool.get('company.company')
+    Date = pool.get('ir.date')
+    companies = Company.search([], limit=1)
+    if not companies:
+        raise SystemExit('no company: run scripts/setup_db.py first')
+    company, = companies
+    with Transaction().set_context(
+            company=company.id, companies=[company.id]):
+        gen = Generator(pool, company, seed, Date.today())
+        regions, provinces, leaves = gen._step(
+            'territories', gen.territories)
+        tiers = gen._step('tiers', gen.tiers)
+        tags = gen._step('tags', gen.tags)
+        categories = gen._step('products', gen.products, products)
+        reps = gen._step('staff', gen.staff, regions)
+        parties = gen._step('distributors', gen.distributors,
+            distributors, tiers, regions, provinces, leaves, reps,
+            tags, categories)
+        counts = Counter(
+            (p.distributor_tier.code, p.distributor_state)
+            for p in parties)
+    return gen, counts
 
 
 def main(argv=None):

@@ -20,6 +20,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'scripts'))
+
+from generate import generate, in_transaction  # noqa: E402
 ADMIN_PASSWORD = 'dms-admin'
 DEMO_PASSWORD = 'dms-demo'
 BRAND = "示范品牌 Demo Brand"
@@ -51,71 +54,75 @@ def trytond_admin(configs, database, *args):
 def setup_company(database):
     "Company, chart, fiscal year; idempotent"
     from trytond.pool import Pool
+    Pool(database).init()
+    in_transaction(database, _setup_company)
+
+
+def _setup_company():
+    from trytond.pool import Pool
     from trytond.transaction import Transaction
 
     from trytond.modules.account.tests import create_chart, get_fiscalyear
     from trytond.modules.account_invoice.tests import set_invoice_sequences
 
-    Pool(database).init()
-    with Transaction().start(database, 0) as transaction:
-        pool = Pool()
-        Company = pool.get('company.company')
-        Currency = pool.get('currency.currency')
-        Party = pool.get('party.party')
-        User = pool.get('res.user')
-        FiscalYear = pool.get('account.fiscalyear')
-        Account = pool.get('account.account')
+    transaction = Transaction()
+    pool = Pool()
+    Company = pool.get('company.company')
+    Currency = pool.get('currency.currency')
+    Party = pool.get('party.party')
+    User = pool.get('res.user')
+    FiscalYear = pool.get('account.fiscalyear')
+    Account = pool.get('account.account')
 
-        company = Company.search([], limit=1)
-        if company:
-            company, = company
+    company = Company.search([], limit=1)
+    if company:
+        company, = company
+    else:
+        currency = Currency.search([('code', '=', 'CNY')], limit=1)
+        if currency:
+            currency, = currency
         else:
-            currency = Currency.search([('code', '=', 'CNY')], limit=1)
-            if currency:
-                currency, = currency
-            else:
-                currency, = Currency.create([{
-                            'name': "Chinese Yuan Renminbi",
-                            'code': 'CNY', 'numeric_code': '156',
-                            'symbol': '¥', 'rounding': '0.01',
-                            'digits': 2,
-                            }])
-            party, = Party.create([{
-                        'name': BRAND,
-                        'addresses': [('create', [{
-                                        'street': "人民大道 200 号",
-                                        'city': "上海",
-                                        'postal_code': "200003",
-                                        }])],
+            currency, = Currency.create([{
+                        'name': "Chinese Yuan Renminbi",
+                        'code': 'CNY', 'numeric_code': '156',
+                        'symbol': '¥', 'rounding': '0.01',
+                        'digits': 2,
                         }])
-            company, = Company.create([{
-                        'party': party.id,
-                        'currency': currency.id,
-                        'timezone': 'Asia/Shanghai',
-                        }])
-            print(f'company: {BRAND}')
-        admin, = User.search([('login', '=', 'admin')])
-        User.write([admin], {
-                'companies': [('add', [company.id])],
-                'company': company.id,
-                })
-        with transaction.set_context(company=company.id,
-                companies=[company.id]):
-            if not Account.search([('company', '=', company.id)], limit=1):
-                create_chart(company)
-                print('chart of accounts: created')
-            today = dt.date.today()
-            if not FiscalYear.search([
-                        ('company', '=', company.id),
-                        ('start_date', '<=', today),
-                        ('end_date', '>=', today),
-                        ]):
-                fiscalyear = set_invoice_sequences(
-                    get_fiscalyear(company, today=today))
-                fiscalyear.save()
-                FiscalYear.create_period([fiscalyear])
-                print(f'fiscal year: {fiscalyear.name}')
-        transaction.commit()
+        party, = Party.create([{
+                    'name': BRAND,
+                    'addresses': [('create', [{
+                                    'street': "人民大道 200 号",
+                                    'city': "上海",
+                                    'postal_code': "200003",
+                                    }])],
+                    }])
+        company, = Company.create([{
+                    'party': party.id,
+                    'currency': currency.id,
+                    'timezone': 'Asia/Shanghai',
+                    }])
+        print(f'company: {BRAND}')
+    admin, = User.search([('login', '=', 'admin')])
+    User.write([admin], {
+            'companies': [('add', [company.id])],
+            'company': company.id,
+            })
+    with transaction.set_context(company=company.id,
+            companies=[company.id]):
+        if not Account.search([('company', '=', company.id)], limit=1):
+            create_chart(company)
+            print('chart of accounts: created')
+        today = dt.date.today()
+        if not FiscalYear.search([
+                    ('company', '=', company.id),
+                    ('start_date', '<=', today),
+                    ('end_date', '>=', today),
+                    ]):
+            fiscalyear = set_invoice_sequences(
+                get_fiscalyear(company, today=today))
+            fiscalyear.save()
+            FiscalYear.create_period([fiscalyear])
+            print(f'fiscal year: {fiscalyear.name}')
 
 
 def has_distributors(database):
@@ -182,9 +189,7 @@ def main(argv=None):
 
     setup_company(args.database)
     if not args.no_demo and not has_distributors(args.database):
-        sys.path.insert(0, str(ROOT / 'scripts'))
-        import generate
-        generate.generate(args.database, distributors=args.distributors,
+        generate(args.database, distributors=args.distributors,
             products=args.products, seed=args.seed)
     print()
     print('Logins (web client at the server URL):')
