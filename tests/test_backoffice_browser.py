@@ -1,0 +1,140 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The back office as a person sees it: the demo network in the web client
+(sao), driven by headless Chromium through Playwright.
+
+Builds a small demo database with scripts/setup_db.py in a temporary
+folder, starts trytond on a free port serving var/sao/web, logs in and
+opens Distributors.  Skipped outside CI when Chromium or the web client is
+missing; under CI (CI=true) their absence is a failure."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = '/usr/bin/chromium'
+WEB = ROOT / 'var' / 'sao' / 'web'
+SCREENSHOTS = ROOT / 'var' / 'screenshots'
+ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking']
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class BackOfficeBrowserTestCase(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        missing = [str(p) for p in [Path(CHROMIUM), WEB / 'index.html']
+            if not p.exists()]
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing.append('playwright')
+        if missing:
+            message = f'missing: {", ".join(missing)}'
+            if os.environ.get('CI'):
+                raise AssertionError(message)
+            raise unittest.SkipTest(message)
+        cls.tmp = Path(tempfile.mkdtemp(prefix='dms-browser-'))
+        (cls.tmp / 'db').mkdir()
+        cls.port = free_port()
+        config = cls.tmp / 'trytond.conf'
+        config.write_text(f'''[database]
+uri = sqlite://
+path = {cls.tmp / 'db'}
+[web]
+listen = 127.0.0.1:{cls.port}
+root = {WEB}
+[password]
+length = 8
+''')
+        env = {k: v for k, v in os.environ.items()
+            if not k.startswith(('TRYTOND_', 'DB_'))}
+        python = sys.executable
+        subprocess.run([python, str(ROOT / 'scripts' / 'setup_db.py'),
+                '-c', str(config), '-d', 'dms',
+                '--distributors', '24', '--products', '6'],
+            check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        trytond = str(Path(python).parent / 'trytond')
+        cls.server = subprocess.Popen(
+            [trytond, '-c', str(config), '-d', 'dms'], env=env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.url = f'http://127.0.0.1:{cls.port}/'
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(cls.url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            cls.tearDownClass()
+            raise AssertionError('trytond did not start')
+
+        from playwright.sync_api import sync_playwright
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name, stop in [('browser', 'close'), ('playwright', 'stop')]:
+            if hasattr(cls, name):
+                getattr(getattr(cls, name), stop)()
+        if hasattr(cls, 'server'):
+            cls.server.terminate()
+            cls.server.wait(timeout=20)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def open_distributors(self, login, password='dms-demo'):
+        "Log in and open Distributors ▸ Distributors on the All tab"
+        page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
+        page.set_default_timeout(30000)
+        page.goto(self.url)
+        page.fill('input#login', login)
+        page.click('button:has-text("Login")')
+        page.fill('input[type=password]:visible', password)
+        page.keyboard.press('Enter')
+        menu = page.locator('#menu')
+        menu.get_by_text('Distributors', exact=True).first.click()
+        menu.get_by_text('Distributors', exact=True).nth(1).click()
+        page.get_by_text('Distributor Code', exact=True).first.wait_for()
+        page.locator('.nav-tabs a', has_text='All').first.click()
+        page.get_by_text('D00001', exact=True).first.wait_for()
+        return page
+
+    def codes(self, page):
+        time.sleep(0.5)
+        cells = page.locator('.treeview tbody td').all_inner_texts()
+        return {c.strip() for c in cells if c.strip().startswith('D000')}
+
+    def test_manager_sees_the_network(self):
+        "A channel manager sees every distributor of the demo network"
+        page = self.open_distributors('manager')
+        codes = self.codes(page)
+        self.assertEqual(len(codes), 24, sorted(codes))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / 'distributors_manager.png'))
+        page.close()
+
+    def test_rep_sees_own_region(self):
+        "rep1 (East China) sees its region's agent, not the others'"
+        page = self.open_distributors('rep1')
+        codes = self.codes(page)
+        # D00001..D00004 are the national agents of the four regions
+        self.assertIn('D00001', codes)
+        self.assertNotIn('D00002', codes)
+        self.assertLess(len(codes), 24)
+        page.screenshot(path=str(SCREENSHOTS / 'distributors_rep1.png'))
+        page.close()
