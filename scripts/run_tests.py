@@ -19,7 +19,8 @@ import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUMMARY = re.compile(r'^(\d+) passed, (\d+) failed, (\d+) skipped$')
+SUMMARY = re.compile(
+    r'^group result: (\d+) passed, (\d+) failed, (\d+) skipped$')
 
 
 def iter_tests(suite):
@@ -47,8 +48,8 @@ def run_group(start, top, patterns):
     failed = len(result.failures) + len(result.errors) + len(
         result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    print(f'{result.testsRun - failed - skipped} passed, {failed} failed, '
-        f'{skipped} skipped', flush=True)
+    print(f'group result: {result.testsRun - failed - skipped} passed, '
+        f'{failed} failed, {skipped} skipped', flush=True)
     return 0 if not failed else 1
 
 
