@@ -36,13 +36,27 @@ def project_modules():
 
 
 def database_exists(database):
+    "Whether the database exists, and its file for SQLite"
     from trytond import backend
     from trytond import config as tconfig
+    from trytond.transaction import Transaction
     if backend.name == 'sqlite':
         path = Path(tconfig.get('database', 'path')) / f'{database}.sqlite'
         return path.exists(), path
-    with backend.Database().connect() as db:
-        return database in db.list(), None
+    with Transaction().start(None, 0, close=True) as transaction:
+        return database in transaction.database.list(), None
+
+
+def create_database(database, path):
+    "An empty database for trytond-admin to initialise"
+    from trytond.transaction import Transaction
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        return
+    with Transaction().start(
+            None, 0, close=True, autocommit=True) as transaction:
+        transaction.database.create(transaction.connection, database)
 
 
 def trytond_admin(configs, database, *args):
@@ -172,9 +186,7 @@ def main(argv=None):
     os.environ['TRYTONPASSFILE'] = passfile.name
     try:
         if not exists:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
+            create_database(args.database, path)
             print(f'database {args.database}: creating with '
                 f'{", ".join(modules)}')
             trytond_admin(args.config, args.database,
