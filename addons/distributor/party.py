@@ -1,6 +1,8 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 from sql import Null
+from sql.aggregate import Max, Min
+from sql.conditionals import Case
 from sql.operators import Equal
 
 from trytond.i18n import gettext
@@ -43,6 +45,8 @@ TRANSITIONS = {
     ('frozen', 'terminated'),
     }
 REASON_REQUIRED = {'frozen', 'terminated'}
+QUALIFICATION_RANK = {'valid': 0, 'expiring': 1, 'expired': 2}
+QUALIFICATION_STATUS = {v: k for k, v in QUALIFICATION_RANK.items()}
 
 _distributor = {
     'invisible': ~Eval('is_distributor', False),
@@ -240,34 +244,42 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def get_qualification_status(cls, parties, name):
-        "Worst status among the latest qualification of each type"
-        rank = {'valid': 0, 'expiring': 1, 'expired': 2}
+        """The best qualification of each type counts (a renewed licence
+        supersedes the expired one); the worst type gives the status"""
         result = {}
         for party in parties:
             if not party.is_distributor or not party.qualifications:
                 result[party.id] = None
                 continue
-            latest = {}
+            best = {}
             for qualification in party.qualifications:
-                current = latest.get(qualification.type)
-                if (current is None
-                        or rank[qualification.status]
-                        < rank[current.status]):
-                    latest[qualification.type] = qualification
-            result[party.id] = max(
-                (q.status for q in latest.values()), key=rank.__getitem__)
+                rank = QUALIFICATION_RANK[qualification.status]
+                best[qualification.type] = min(
+                    rank, best.get(qualification.type, rank))
+            result[party.id] = QUALIFICATION_STATUS[max(best.values())]
         return result
 
     @classmethod
     def search_qualification_status(cls, name, clause):
+        "The same rule as the getter, in one SQL query"
+        pool = Pool()
+        Qualification = pool.get('distributor.qualification')
         _, operator, operand, *extra = clause
-        if operator in {'=', '!='} and operand in {'expiring', 'expired'}:
-            domain = [('qualifications', 'where', [
-                        ('status', '=', operand)])]
-            if operator == '!=':
-                domain = ['NOT', domain]
-            return domain
-        return [('qualifications.status', operator, operand, *extra)]
+        values = operand if isinstance(operand, (list, tuple)) else [operand]
+        ranks = [QUALIFICATION_RANK[v] for v in values if v]
+        if operator not in {'=', '!=', 'in', 'not in'}:
+            return []
+        q = Qualification.__table__()
+        rank = Case(
+            *((q.status == s, r) for s, r in QUALIFICATION_RANK.items()))
+        best = q.select(q.party, q.type, Min(rank).as_('rank'),
+            group_by=[q.party, q.type])
+        query = best.select(best.party,
+            group_by=[best.party],
+            having=Max(best.rank).in_(ranks or [-1]))
+        if operator in {'=', 'in'}:
+            return [('id', 'in', query)]
+        return [('id', 'not in', query)]
 
     @classmethod
     def view_attributes(cls):

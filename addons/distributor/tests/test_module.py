@@ -495,9 +495,21 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
             # Warned once
             Qualification.check_expiry(date=today + dt.timedelta(days=12))
             self.assertEqual(Notification.search_count([]), 3)
-            found = pool.get('party.party').search(
+            Party = pool.get('party.party')
+            found = Party.search(
                 [('qualification_status', '=', 'expired')])
             self.assertEqual(found, [soon])
+            self.assertEqual(Party(soon.id).qualification_status, 'expired')
+            # a renewed licence supersedes the expired one
+            Qualification.create([{
+                        'party': soon.id, **license_values('BL-D2-2026')}])
+            self.assertEqual(Party(soon.id).qualification_status, 'valid')
+            self.assertEqual(Party.search(
+                    [('qualification_status', 'in', ['expiring', 'expired'])]),
+                [])
+            self.assertEqual(Party.search(
+                    [('qualification_status', '=', 'valid')],
+                    order=[('id', 'ASC')]), [fine, soon])
 
     @with_transaction()
     def test_qualification_validity(self):
