@@ -79,6 +79,16 @@ FREEZE_REASONS = ["回款逾期超过 90 天", "跨区域窜货，暂停发货�
 TERMINATE_REASONS = ["合同到期不再续签", "经营不善主动退出"]
 
 
+def create(Model, vlist, size=40):
+    """Create in batches: trytond checks EXCLUDE constraints (product codes)
+    on SQLite with one nested OR clause a record, which overflows SQLite's
+    parser stack (depth 100) from about fifty records"""
+    records = []
+    for i in range(0, len(vlist), size):
+        records.extend(Model.create(vlist[i:i + size]))
+    return records
+
+
 class Generator:
 
     def __init__(self, pool, company, seed, today):
@@ -212,7 +222,7 @@ class Generator:
                                     }])],
                     })
         if vlist:
-            Template.create(vlist)
+            create(Template, vlist)
         return tops
 
     def staff(self, regions):
@@ -358,7 +368,7 @@ class Generator:
             region = regions[i % len(regions)]
             vlist.append(self._values(code(), tiers['T1'], region, None,
                     region, reps, tags, categories))
-        t1s = Party.create(vlist)
+        t1s = create(Party, vlist)
         Party.change_distributor_state(t1s, 'active')
         t1_by_region = defaultdict(list)
         for party in t1s:
@@ -374,7 +384,7 @@ class Generator:
                 if agents and rng.random() > 0.1 else None)
             vlist.append(self._values(code(), tiers['T2'], province,
                     upstream, region, reps, tags, categories))
-        t2s = Party.create(vlist)
+        t2s = create(Party, vlist)
         Party.change_distributor_state(t2s, 'active')
 
         # county distributors: a city or county of their upstream's province
@@ -387,7 +397,7 @@ class Generator:
             vlist.append(self._values(code(), tiers['T3'], territory,
                     upstream, region_of[province.id], reps, tags,
                     categories))
-        t3s = Party.create(vlist)
+        t3s = create(Party, vlist)
         # a few stay in draft: their files are being completed
         drafts = set(rng.sample(t3s, min(len(t3s), max(1, len(t3s) // 30))))
         active = [p for p in t3s if p not in drafts]

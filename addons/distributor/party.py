@@ -1,13 +1,10 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-from sql import Null
 from sql.aggregate import Max, Min
 from sql.conditionals import Case
-from sql.operators import Equal
 
 from trytond.i18n import gettext
-from trytond.model import (
-    Exclude, Index, ModelSQL, ModelView, Unique, fields)
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
@@ -100,6 +97,9 @@ class Party(metaclass=PoolMeta):
     territories = fields.Many2Many(
         'party.party-distributor.territory', 'party', 'territory',
         "Territories", states=_editable)
+    territory_names = fields.Function(
+        fields.Char("Territory Names", states=_distributor),
+        'get_territory_names')
     territory_scope = fields.Function(
         fields.Many2One(
             'distributor.territory', "Territory (incl. sub-territories)",
@@ -144,9 +144,8 @@ class Party(metaclass=PoolMeta):
         super().__setup__()
         t = cls.__table__()
         cls._sql_constraints += [
-            ('distributor_code_unique',
-                Exclude(t, (t.distributor_code, Equal),
-                    where=t.distributor_code != Null),
+            # NULLs (parties that are not distributors) do not collide
+            ('distributor_code_unique', Unique(t, t.distributor_code),
                 'distributor.msg_distributor_code_unique'),
             ]
         cls._sql_indexes.update({
@@ -227,6 +226,9 @@ class Party(metaclass=PoolMeta):
             if tier.credit_limit_amount is not None:
                 defaults['credit_limit_amount'] = tier.credit_limit_amount
         return defaults
+
+    def get_territory_names(self, name):
+        return ', '.join(t.name for t in self.territories)
 
     def get_territory_scope(self, name):
         return None
@@ -309,6 +311,8 @@ class Party(metaclass=PoolMeta):
         Tier = pool.get('distributor.tier')
         vlist = [v.copy() for v in vlist]
         for values in vlist:
+            if not values.get('distributor_code'):
+                values['distributor_code'] = None
             if (values.get('is_distributor')
                     and not values.get('distributor_code')):
                 values['distributor_code'] = cls._new_distributor_code()
