@@ -13,6 +13,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
+from trytond.pyson import PYSONEncoder
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import ImportError_
@@ -471,7 +472,8 @@ class Import(Wizard):
     def do_import_(self, action):
         Party = Pool().get('party.party')
         parties = Party.import_distributors(self.start.file)
-        action['domain'] = [('id', 'in', [p.id for p in parties])]
+        action['pyson_domain'] = PYSONEncoder().encode(
+            [('id', 'in', [p.id for p in parties])])
         action['name'] += f' ({len(parties)})'
         return action, {}
 

@@ -16,6 +16,7 @@ from trytond.model.modelstorage import DomainValidationError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, create_employee, set_company)
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
@@ -591,6 +592,31 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
                 dt.date(2099, 12, 31))
             self.assertEqual(b1.addresses[0].city, "Nanjing")
             Party.change_distributor_state([b1], 'active')
+
+    @with_transaction()
+    def test_import_wizard(self):
+        "The wizard offers the template and opens what it imported"
+        pool = Pool()
+        Import = pool.get('distributor.import', type='wizard')
+        Party = pool.get('party.party')
+        company = create_company()
+        with set_company(company):
+            self._import_world()
+            session_id, _, _ = Import.create()
+            start = Import(session_id).default_start(None)
+            self.assertEqual(
+                start['template_filename'], 'distributor_import.xlsx')
+            self.assertTrue(load_workbook(io.BytesIO(start['template'])))
+            result = Import.execute(session_id, {'start': {
+                        'file': workbook([{'code': 'W1', 'name': "Wizard Co",
+                                    'tier': 'T1', 'territories': 'SC'}]),
+                        'filename': 'w.xlsx',
+                        }}, 'import_')
+            (action, _), = result['actions']
+            party, = Party.search([('distributor_code', '=', 'W1')])
+            self.assertEqual(PYSONDecoder().decode(action['pyson_domain']),
+                [['id', 'in', [party.id]]])
+            self.assertTrue(action['name'].endswith('(1)'))
 
     @with_transaction()
     def test_import_bad_rows_write_nothing(self):
