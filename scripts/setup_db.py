@@ -181,9 +181,13 @@ def main(argv=None):
     tconfig.update_etc(args.config)
     exists, path = database_exists(args.database)
     modules = project_modules()
-    with tempfile.NamedTemporaryFile('w', delete=False) as passfile:
-        passfile.write(ADMIN_PASSWORD)
-    os.environ['TRYTONPASSFILE'] = passfile.name
+    # The admin password: TRYTONPASSFILE when given (production), else the
+    # demo one
+    passfile = None
+    if not os.environ.get('TRYTONPASSFILE'):
+        with tempfile.NamedTemporaryFile('w', delete=False) as passfile:
+            passfile.write(ADMIN_PASSWORD)
+        os.environ['TRYTONPASSFILE'] = passfile.name
     try:
         if not exists:
             create_database(args.database, path)
@@ -197,7 +201,9 @@ def main(argv=None):
             trytond_admin(args.config, args.database,
                 '-u', *modules, '--activate-dependencies', '--all')
     finally:
-        os.unlink(passfile.name)
+        if passfile:
+            os.unlink(passfile.name)
+            del os.environ['TRYTONPASSFILE']
 
     setup_company(args.database)
     if not args.no_demo and not has_distributors(args.database):
@@ -205,7 +211,8 @@ def main(argv=None):
             products=args.products, seed=args.seed)
     print()
     print('Logins (web client at the server URL):')
-    print(f'  {"admin":<12} {ADMIN_PASSWORD:<10} administrator')
+    admin_password = ADMIN_PASSWORD if passfile else '(TRYTONPASSFILE)'
+    print(f'  {"admin":<12} {admin_password:<10} administrator')
     for login, password, groups in logins(args.database):
         print(f'  {login:<12} {password:<10} {groups}')
     return 0

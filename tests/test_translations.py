@@ -4,7 +4,6 @@
 import re
 import sys
 import unittest
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import polib
@@ -13,14 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'scripts'))
 
 import export_translations  # noqa: E402
+from setup_db import project_modules  # noqa: E402
 
 PLACEHOLDER = re.compile(r'%\(\w+\)s')
-
-
-def project_modules():
-    addons = ROOT / 'addons'
-    return sorted(ep.name for ep in entry_points(group='trytond.modules')
-        if (addons / ep.name / 'tryton.cfg').exists())
 
 
 class TranslationTestCase(unittest.TestCase):
