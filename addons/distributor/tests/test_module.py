@@ -26,7 +26,8 @@ from distributor.exceptions import (
 from distributor.import_ import COLUMNS, template
 
 from .tools import (
-    create_distributor, create_territories, create_tiers, license_values)
+    create_distributor, create_territories, create_tiers, license_values,
+    network)
 
 PROJECT_PREFIXES = ('distributor',)
 # Reference data every user may read (shown on party forms): still
@@ -163,10 +164,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
 
     @with_transaction()
     def test_distributor_code_unique(self):
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             create_distributor('D1', t1, [ts.east])
             with self.assertRaises(SQLConstraintError):
                 create_distributor('D1', t1, [ts.south])
@@ -202,10 +200,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "The upstream's tier is higher and allows the downstream's tier"
         pool = Pool()
         Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             agent = create_distributor('D1', t1, [ts.east])
             regional = create_distributor('D2', t2, [ts.js], upstream=agent)
             county = create_distributor('D3', t3, [ts.nj], upstream=regional)
@@ -226,10 +221,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "A downstream's territories lie inside its upstream's"
         pool = Pool()
         Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             agent = create_distributor('D1', t1, [ts.east])
             regional = create_distributor('D2', t2, [ts.js], upstream=agent)
             with self.assertRaises(ChannelRuleError):
@@ -249,10 +241,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Tier = pool.get('distributor.tier')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             a = create_distributor('D1', t1, [ts.east])
             b = create_distributor('D2', t2, [ts.east], upstream=a)
             # Let every tier sit under every other to isolate the cycle rule
@@ -267,10 +256,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "A frozen or terminated distributor cannot be chosen as upstream"
         pool = Pool()
         Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             agent = create_distributor('D1', t1, [ts.east])
             Party.change_distributor_state([agent], 'frozen', "Overdue")
             with self.assertRaisesRegex(TradeRefused, 'Frozen'):
@@ -295,10 +281,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Qualification = pool.get('distributor.qualification')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             party, = Party.create([{
                         'name': "New", 'is_distributor': True,
                         'distributor_code': 'N1',
@@ -345,10 +328,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Log = pool.get('distributor.state.log')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             party = create_distributor('D1', t1, [ts.east], activate=False)
             self.assertEqual(party.distributor_state, 'draft')
             self.assertFalse(party.may_trade())
@@ -398,10 +378,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "The state changes only through the workflow"
         pool = Pool()
         Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             party = create_distributor('D1', t1, [ts.east], activate=False)
             with Transaction().set_context(_check_access=True):
                 with self.assertRaises(DistributorStateError):
@@ -413,10 +390,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "A copy starts in draft without code nor history"
         pool = Pool()
         Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             party = create_distributor('D1', t1, [ts.east])
             copy, = Party.copy([party])
             self.assertEqual(copy.distributor_state, 'draft')
@@ -437,10 +411,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Territory = pool.get('distributor.territory')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             agent = create_distributor('D1', t1, [ts.east])
             create_distributor('D2', t2, [ts.nj, ts.sz], upstream=agent)
             create_distributor('D3', t2, [ts.hz], upstream=agent)
@@ -517,10 +488,7 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         "A qualification ends after it starts and is registered once"
         pool = Pool()
         Qualification = pool.get('distributor.qualification')
-        company = create_company()
-        with set_company(company):
-            t1, t2, t3 = create_tiers()
-            ts = create_territories()
+        with network() as (company, (t1, t2, t3), ts):
             a = create_distributor('D1', t1, [ts.east])
             b = create_distributor('D2', t1, [ts.south])
             today = Pool().get('ir.date').today()

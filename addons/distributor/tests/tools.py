@@ -2,9 +2,19 @@
 # of this repository contains the full copyright notices and license terms.
 "Builders shared by the tests of the distributor modules (pool based)"
 import datetime as dt
+from contextlib import contextmanager
 from types import SimpleNamespace
 
+from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
+
+
+@contextmanager
+def network():
+    "A company with the three tiers and the territory tree, as context"
+    company = create_company()
+    with set_company(company):
+        yield company, create_tiers(), create_territories()
 
 
 def create_tiers():
