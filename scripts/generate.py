@@ -508,14 +508,21 @@ def _generate(distributors, products, stores, seed):
     return gen, counts
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('-c', '--config', nargs='+', required=True)
+def add_arguments(parser):
+    "The options of the generator, shared with scripts/setup_db.py"
+    parser.add_argument('-c', '--config', nargs='+', required=True,
+        help="trytond configuration files")
     parser.add_argument('-d', '--database', default='dms')
     parser.add_argument('--distributors', type=int, default=60)
     parser.add_argument('--products', type=int, default=40)
-    parser.add_argument('--stores', type=int, default=0)
+    parser.add_argument('--stores', type=int, default=0,
+        help="needs the distributor_store module")
     parser.add_argument('--seed', type=int, default=42)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
     args = parser.parse_args(argv)
     from trytond import config
     config.update_etc(args.config)

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'scripts'))
 
-from generate import generate, in_transaction  # noqa: E402
+from generate import add_arguments, generate, in_transaction  # noqa: E402
 ADMIN_PASSWORD = 'dms-admin'
 DEMO_PASSWORD = 'dms-demo'
 BRAND = "示范品牌 Demo Brand"
@@ -169,11 +169,7 @@ def logins(database):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('-c', '--config', nargs='+', required=True)
-    parser.add_argument('-d', '--database', default='dms')
-    parser.add_argument('--distributors', type=int, default=60)
-    parser.add_argument('--products', type=int, default=40)
-    parser.add_argument('--seed', type=int, default=42)
+    add_arguments(parser)
     parser.add_argument('--no-demo', action='store_true')
     args = parser.parse_args(argv)
 
@@ -208,7 +204,7 @@ def main(argv=None):
     setup_company(args.database)
     if not args.no_demo and not has_distributors(args.database):
         generate(args.database, distributors=args.distributors,
-            products=args.products, seed=args.seed)
+            products=args.products, stores=args.stores, seed=args.seed)
     print()
     print('Logins (web client at the server URL):')
     admin_password = ADMIN_PASSWORD if passfile else '(TRYTONPASSFILE)'
