@@ -245,6 +245,11 @@ class Generator:
             ]
         existing = {u.login: u for u in User.search([
                     ('login', 'in', [w[0] for w in wanted])])}
+        # the brand's staff work in Chinese when the translations are loaded
+        Lang = pool.get('ir.lang')
+        langs = Lang.search([
+                ('code', '=', 'zh_CN'), ('translatable', '=', True)])
+        language = langs[0].id if langs else None
         reps = {}
         for login, xml_id, region in wanted:
             user = existing.get(login)
@@ -265,6 +270,7 @@ class Generator:
                             'company': self.company.id,
                             'employees': [('add', [employee.id])],
                             'employee': employee.id,
+                            'language': language,
                             }])
             if region:
                 employee = user.employee

@@ -99,7 +99,8 @@ length = 8
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def open_distributors(self, login, password='dms-demo'):
-        "Log in and open Distributors ▸ Distributors on the All tab"
+        """Log in and open 经销商 ▸ 经销商 (Distributors) on the 全部 (All)
+        tab: the demo staff work in Chinese"""
         page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
         page.set_default_timeout(30000)
         page.goto(self.url)
@@ -108,10 +109,10 @@ length = 8
         page.fill('input[type=password]:visible', password)
         page.keyboard.press('Enter')
         menu = page.locator('#menu')
-        menu.get_by_text('Distributors', exact=True).first.click()
-        menu.get_by_text('Distributors', exact=True).nth(1).click()
-        page.get_by_text('Distributor Code', exact=True).first.wait_for()
-        page.locator('.nav-tabs a', has_text='All').first.click()
+        menu.get_by_text('经销商', exact=True).first.click()
+        menu.get_by_text('经销商', exact=True).nth(1).click()
+        page.get_by_text('经销商编码', exact=True).first.wait_for()
+        page.locator('.nav-tabs a', has_text='全部').first.click()
         # the list reloads for the tab: wait until the client is idle
         page.wait_for_load_state('networkidle')
         page.get_by_text('D00001', exact=True).first.wait_for()
