@@ -103,6 +103,13 @@ length = 8
         tab: the demo staff work in Chinese"""
         page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
         page.set_default_timeout(30000)
+        # any JavaScript error of the web client fails the test, and so
+        # does a console error (an unknown icon, a failed call)
+        self.page_errors = []
+        page.on('pageerror', lambda error: self.page_errors.append(error))
+        page.on('console', lambda message: message.type == 'error'
+            and 'Failed to load resource' not in message.text
+            and self.page_errors.append(message.text))
         page.goto(self.url)
         page.fill('input#login', login)
         page.click('button:has-text("Login")')
@@ -117,6 +124,10 @@ length = 8
         page.wait_for_load_state('networkidle')
         page.get_by_text('D00001', exact=True).first.wait_for()
         return page
+
+    def tearDown(self):
+        self.assertEqual(
+            [str(e) for e in getattr(self, 'page_errors', [])], [])
 
     def count(self, page):
         "The number of records the list shows in its pager ('_/24')"
@@ -149,4 +160,24 @@ length = 8
         self.assertIn('D00001', codes)
         self.assertNotIn('D00002', codes)
         page.screenshot(path=str(SCREENSHOTS / 'distributors_rep1.png'))
+        page.close()
+
+    def test_distributor_form(self):
+        "The distributor form shows its page, history and buttons"
+        page = self.open_distributors('manager')
+        page.get_by_text('D00001', exact=True).first.dblclick()
+        # labels of the Distributor page, in Chinese
+        page.get_by_text('合作开始日期').first.wait_for()
+        page.get_by_text('状态变更记录').first.wait_for()
+        self.assertTrue(page.get_by_role(
+                'button', name='冻结').first.is_visible())
+        self.assertFalse(page.get_by_role(
+                'button', name='解冻').first.is_visible())
+        page.screenshot(path=str(SCREENSHOTS / 'distributor_form.png'))
+        # the history list of every distributor
+        menu = page.locator('#menu')
+        menu.get_by_text('经销商状态变更记录', exact=True).first.click()
+        page.locator('td:visible', has_text='已冻结').first.wait_for()
+        page.wait_for_load_state('networkidle')
+        page.screenshot(path=str(SCREENSHOTS / 'state_history.png'))
         page.close()

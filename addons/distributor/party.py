@@ -170,13 +170,13 @@ class Party(metaclass=PoolMeta):
                 'distributor_unfreeze': {
                     'invisible': (~Eval('is_distributor', False)
                         | (Eval('distributor_state') != 'frozen')),
-                    'icon': 'tryton-unlock',
+                    'icon': 'dms-unlock',
                     'depends': ['is_distributor', 'distributor_state'],
                     },
                 'distributor_freeze': {
                     'invisible': (~Eval('is_distributor', False)
                         | (Eval('distributor_state') != 'active')),
-                    'icon': 'tryton-lock',
+                    'icon': 'dms-lock',
                     'depends': ['is_distributor', 'distributor_state'],
                     },
                 'distributor_terminate': {
