@@ -181,3 +181,31 @@ length = 8
         page.wait_for_load_state('networkidle')
         page.screenshot(path=str(SCREENSHOTS / 'state_history.png'))
         page.close()
+
+    def test_every_menu_opens(self):
+        "Each entry of the Distributors menu opens without a client error"
+        page = self.open_distributors('manager')
+        menu = page.locator('#menu')
+        for entry, expected in [
+                ('经销商层级结构', 'D00001'),
+                ('区域', '华东大区'),
+                ('资质', '营业执照'),
+                ]:
+            with self.subTest(entry=entry):
+                menu.get_by_text(entry, exact=True).first.click()
+                page.locator('td:visible', has_text=expected).first.wait_for()
+                page.wait_for_load_state('networkidle')
+        menu.get_by_text('配置', exact=True).first.click()
+        menu.get_by_text('渠道层级', exact=True).first.click()
+        page.locator('td:visible', has_text='总代理').first.wait_for()
+        # the settings are the DMS administrator's
+        self.assertEqual(
+            menu.get_by_text('经销商配置', exact=True).count(), 0)
+        # the import wizard offers its template
+        menu.get_by_text('导入经销商', exact=True).first.click()
+        dialog = page.locator('.modal-dialog:visible')
+        dialog.get_by_text('模板').first.wait_for()
+        dialog.get_by_role('button', name='导入').first.wait_for()
+        page.wait_for_load_state('networkidle')
+        page.screenshot(path=str(SCREENSHOTS / 'import_wizard.png'))
+        page.close()
