@@ -69,7 +69,9 @@ def setup_company(database):
     "Company, chart, fiscal year; idempotent"
     from trytond.pool import Pool
     Pool(database).init()
-    in_transaction(database, _setup_company)
+    # a restarted transaction starts over: report only what was committed
+    for line in in_transaction(database, _setup_company):
+        print(line)
 
 
 def _setup_company():
@@ -80,6 +82,7 @@ def _setup_company():
     from trytond.modules.account_invoice.tests import set_invoice_sequences
 
     transaction = Transaction()
+    done = []
     pool = Pool()
     Company = pool.get('company.company')
     Currency = pool.get('currency.currency')
@@ -115,7 +118,7 @@ def _setup_company():
                     'currency': currency.id,
                     'timezone': 'Asia/Shanghai',
                     }])
-        print(f'company: {BRAND}')
+        done.append(f'company: {BRAND}')
     admin, = User.search([('login', '=', 'admin')])
     User.write([admin], {
             'companies': [('add', [company.id])],
@@ -125,7 +128,7 @@ def _setup_company():
             companies=[company.id]):
         if not Account.search([('company', '=', company.id)], limit=1):
             create_chart(company)
-            print('chart of accounts: created')
+            done.append('chart of accounts: created')
         today = dt.date.today()
         if not FiscalYear.search([
                     ('company', '=', company.id),
@@ -136,7 +139,8 @@ def _setup_company():
                 get_fiscalyear(company, today=today))
             fiscalyear.save()
             FiscalYear.create_period([fiscalyear])
-            print(f'fiscal year: {fiscalyear.name}')
+            done.append(f'fiscal year: {fiscalyear.name}')
+    return done
 
 
 def has_distributors(database):
