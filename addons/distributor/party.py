@@ -364,7 +364,7 @@ class Party(metaclass=PoolMeta):
     def check_channel_rules(cls, parties, field_names=None):
         """Check the hierarchy rules of the distributors:
         tier pairs, territories inside the upstream's and no cycles.
-        A newly chosen upstream must be allowed to trade."""
+        A newly chosen upstream must not be frozen nor terminated."""
         hierarchy = {'upstream', 'distributor_tier', 'territories',
             'is_distributor'}
         if field_names and not (field_names & hierarchy):
@@ -384,6 +384,7 @@ class Party(metaclass=PoolMeta):
                         'distributor.msg_upstream_not_distributor',
                         party=party.rec_name))
         upstream_changed = not field_names or 'upstream' in field_names
+        changed_ids = set(map(int, parties))
         areas = {}
         for party in distributors:
             party._check_upstream_cycle()
@@ -394,7 +395,7 @@ class Party(metaclass=PoolMeta):
                 raise ChannelRuleError(gettext(
                         'distributor.msg_upstream_not_distributor',
                         party=upstream.rec_name))
-            if upstream_changed and party in parties:
+            if upstream_changed and party.id in changed_ids:
                 upstream.check_may_be_upstream(party)
             party._check_tier_pair()
             if upstream.id not in areas:
