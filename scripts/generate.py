@@ -340,6 +340,7 @@ class Generator:
                             'street': f'{rng.choice(STREETS)} '
                             f'{rng.randrange(1, 999)} 号',
                             'city': city,
+                            'territory': territory.id,
                             }])],
             'contact_mechanisms': [('create', [{
                             'type': 'mobile',

@@ -11,6 +11,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .territory import KIND_DEPTH
 from .exceptions import ChannelRuleError, DistributorStateError, TradeRefused
 
 STATES = [
@@ -672,3 +673,30 @@ class Terminate(_ChangeState):
     "Terminate distributors"
     __name__ = 'distributor.terminate'
     target_state = 'terminated'
+
+
+class Address(metaclass=PoolMeta):
+    __name__ = 'party.address'
+
+    territory = fields.Many2One(
+        'distributor.territory', "Sales Territory", ondelete='RESTRICT',
+        help="The sales territory the address lies in; when empty it is "
+        "deduced from the subdivision.")
+
+    def get_sales_territory(self):
+        """Return the sales territory of the address: the one set, else
+        the deepest territory matching its subdivision (or a parent
+        subdivision)"""
+        pool = Pool()
+        Territory = pool.get('distributor.territory')
+        if self.territory:
+            return self.territory
+        subdivision = getattr(self, 'subdivision', None)
+        while subdivision:
+            territories = Territory.search([
+                    ('subdivision', '=', subdivision.id),
+                    ])
+            if territories:
+                return max(territories, key=lambda t: KIND_DEPTH[t.kind])
+            subdivision = subdivision.parent
+        return None

@@ -1,0 +1,24 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class ChannelOrderError(UserError):
+    "A channel rule refuses the order"
+
+
+class OrderStateError(UserError):
+    "The order is not in a state that allows the action"
+
+
+class OrderLockedError(UserError):
+    "The order may no longer be changed outside its workflow"
+
+
+class ReceiptError(UserError):
+    "A receipt confirmation is refused"
+
+
+class PriceFloorValidationError(ValidationError):
+    pass
