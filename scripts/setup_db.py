@@ -206,7 +206,8 @@ def main(argv=None):
             del os.environ['TRYTONPASSFILE']
 
     setup_company(args.database)
-    if not args.no_demo and not has_distributors(args.database):
+    if not args.no_demo:
+        # idempotent: completes what an older demo database lacks
         generate(args.database, distributors=args.distributors,
             products=args.products, stores=args.stores, seed=args.seed)
     print()
