@@ -140,7 +140,8 @@ class Sale(metaclass=PoolMeta):
         'distributor.sale.discrepancy', 'sale', "Discrepancies",
         readonly=True)
     rule_checks = fields.Function(
-        fields.Text("Channel Rule Checks"), 'get_rule_checks')
+        fields.Text("Channel Rule Checks"), 'get_rule_checks',
+        loading='lazy')
 
     @classmethod
     def __setup__(cls):
@@ -560,7 +561,7 @@ class Sale(metaclass=PoolMeta):
             for line in sale.line_lines:
                 if not line.product or not line.unit:
                     continue
-                pack = line.product.pack_quantity
+                pack = line.product.template.pack_quantity
                 if not pack:
                     continue
                 quantity = abs(Uom.compute_qty(
