@@ -735,19 +735,26 @@ class Generator:
         return made
 
 def in_transaction(database, func, *args, **kwargs):
-    """Run func in a transaction as root and commit.
+    """Run func in a transaction as root and commit, restarting it as the
+    server does when a table must be locked from the start.
 
-    The generator is a bulk load that runs alone: it takes every table lock
-    from the start, so that no lock request restarts it half way.  (A
-    restart is not atomic on SQLite: trytond shares one connection there,
-    and a nested transaction's cache sync commits the outer one.)"""
+    On SQLite the generator takes every table lock up front instead: a
+    restart is not atomic there (trytond shares one connection per
+    database, and a nested transaction's cache sync commits the outer
+    one), while its table locks cost nothing.  Never on PostgreSQL, where
+    nested transactions use their own connection and would wait forever
+    on a table held here."""
+    from trytond import backend
     from trytond.model import ModelSQL
     from trytond.pool import Pool
     from trytond.transaction import Transaction, TransactionError
-    pool = Pool(database)
-    tables = sorted({Model._table for _, Model in pool.iterobject()
-            if issubclass(Model, ModelSQL) and not Model._is_table_query()})
-    extras = {'_lock_tables': tables}
+    extras = {}
+    if backend.name == 'sqlite':
+        pool = Pool(database)
+        extras['_lock_tables'] = sorted({
+                Model._table for _, Model in pool.iterobject()
+                if issubclass(Model, ModelSQL)
+                and not Model._is_table_query()})
     while True:
         try:
             with Transaction().start(database, 0, **extras) as transaction:

@@ -209,3 +209,71 @@ length = 8
         page.wait_for_load_state('networkidle')
         page.screenshot(path=str(SCREENSHOTS / 'import_wizard.png'))
         page.close()
+
+    def open_menu(self, page, *entries):
+        menu = page.locator('#menu')
+        for entry in entries:
+            menu.get_by_text(entry, exact=True).first.click()
+        page.wait_for_load_state('networkidle')
+
+    def test_orders_to_approve(self):
+        "A channel manager approves a submitted order from its form"
+        page = self.open_distributors('manager')
+        self.open_menu(page, '订单', '待审批订单')
+        page.get_by_text('已提交', exact=True).first.wait_for()
+        waiting = self.count(page)
+        self.assertGreater(waiting, 0)
+        page.screenshot(path=str(SCREENSHOTS / 'orders_to_approve.png'))
+        page.locator('.treeview tbody tr').first.dblclick()
+        # the channel page shows every rule's outcome
+        page.get_by_role('link', name='渠道').first.click()
+        page.get_by_text('经销商可交易').first.wait_for()
+        self.assertIn('✔', page.locator(
+                'textarea:visible').first.input_value())
+        page.screenshot(path=str(SCREENSHOTS / 'order_rule_checks.png'))
+        # Tryton's own confirmation is not offered on distributor orders
+        self.assertEqual(
+            page.get_by_role('button', name='确认', exact=True).count(), 0)
+        page.get_by_role('button', name='审批').first.click()
+        page.locator('.modal-dialog:visible').get_by_role(
+            'button', name='确定').first.click()
+        page.locator('select:visible, span:visible, input:visible').filter(
+            has_text='已审批').first.wait_for()
+        page.wait_for_load_state('networkidle')
+        page.screenshot(path=str(SCREENSHOTS / 'order_approved.png'))
+        self.open_menu(page, '待审批订单')
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(self.count(page), waiting - 1)
+        page.close()
+
+    def test_every_order_menu_opens(self):
+        "Each entry of the Orders menu opens without a client error"
+        page = self.open_distributors('manager')
+        self.open_menu(page, '订单')
+        for entry, expected in [
+                ('经销商订单', '已提交'),
+                ('收货差异', '待处理'),
+                ('订单流转记录', '已审批'),
+                ('经销商消息', '已审批'),
+                ]:
+            with self.subTest(entry=entry):
+                self.open_menu(page, entry)
+                page.locator('td:visible', has_text=expected).first.wait_for()
+                page.wait_for_load_state('networkidle')
+        self.open_menu(page, '配置', '最低限价')
+        page.locator('td:visible', has_text='总代理').first.wait_for()
+        page.wait_for_load_state('networkidle')
+        page.close()
+
+    def all_orders(self, login):
+        page = self.open_distributors(login)
+        self.open_menu(page, '订单', '经销商订单')
+        page.locator('.nav-tabs a', has_text='全部').first.click()
+        page.wait_for_load_state('networkidle')
+        count = self.count(page)
+        page.close()
+        return count
+
+    def test_rep_sees_own_orders(self):
+        "A sales rep sees fewer orders than a channel manager"
+        self.assertLess(self.all_orders('rep1'), self.all_orders('manager'))

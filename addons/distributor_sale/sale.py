@@ -57,6 +57,30 @@ _LOCKED_HEADER = [
     ]
 
 
+# Set by the workflow only, never by a client call
+WORKFLOW_FIELDS = {
+    'channel_state', 'distributor_tier', 'order_territory',
+    'submitted_by', 'submitted_at', 'approved_by', 'approved_at',
+    'rejected_by', 'rejected_at', 'rejection_reason',
+    'cancelled_by', 'cancelled_at', 'cancel_reason',
+    'received_by', 'received_at', 'reminded_at', 'channel_logs',
+    'discrepancies',
+    }
+LINE_WORKFLOW_FIELDS = {
+    'floor_override_by', 'floor_override_reason', 'received_quantity',
+    }
+
+
+def _check_workflow_fields(Model, records, names, workflow_fields):
+    forbidden = sorted(set(names) & workflow_fields)
+    if forbidden:
+        field = Model.fields_get([forbidden[0]])[forbidden[0]]['string']
+        raise OrderLockedError(gettext(
+                'distributor_sale.msg_workflow_field',
+                field=field,
+                record=', '.join(r.rec_name for r in records[:3])))
+
+
 def workflow():
     "Context in which the channel workflow itself changes locked orders"
     return Transaction().set_context(_dms_workflow=True)
@@ -258,6 +282,7 @@ class Sale(metaclass=PoolMeta):
         if in_workflow():
             return
         if mode == 'write' and external:
+            _check_workflow_fields(cls, sales, values, WORKFLOW_FIELDS)
             if not (set(values) - cls._dms_free_fields()):
                 return
             for sale in sales:
@@ -275,6 +300,16 @@ class Sale(metaclass=PoolMeta):
                             'distributor_sale.msg_order_delete',
                             order=sale.rec_name,
                             state=sale.channel_state_string))
+
+    @classmethod
+    def create(cls, vlist):
+        transaction = Transaction()
+        if (transaction.user and transaction.check_access
+                and not in_workflow()):
+            for values in vlist:
+                _check_workflow_fields(cls, [], {k for k, v in values.items()
+                        if v not in (None, 'draft', [])}, WORKFLOW_FIELDS)
+        return super().create(vlist)
 
     @classmethod
     def _dms_refuse_outside_workflow(cls, sales, button):
@@ -1369,8 +1404,10 @@ class SaleLine(metaclass=PoolMeta):
             mode, lines, values=values, external=external)
         if in_workflow() or not external:
             return
-        if mode == 'write' and not (set(values) - cls._dms_free_fields()):
-            return
+        if mode == 'write':
+            _check_workflow_fields(cls, lines, values, LINE_WORKFLOW_FIELDS)
+            if not (set(values) - cls._dms_free_fields()):
+                return
         sales = {l.sale for l in lines if l.sale}
         if values and values.get('sale'):
             sales.add(Sale(values['sale']))
@@ -1389,6 +1426,9 @@ class SaleLine(metaclass=PoolMeta):
         # Refuse before inserting anything
         if (transaction.user and transaction.check_access
                 and not in_workflow()):
+            for values in vlist:
+                _check_workflow_fields(cls, [], {k for k, v in values.items()
+                        if v not in (None, [])}, LINE_WORKFLOW_FIELDS)
             sale_ids = {v['sale'] for v in vlist
                 if isinstance(v.get('sale'), int) and v['sale'] >= 0}
             for sale in Sale.browse(list(sale_ids)):

@@ -634,6 +634,19 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             with external():
                 Line.write(list(sale.lines), {'unit_price': Decimal(9)})
                 Sale.write([sale], {'reference': 'PO-9'})
+                # the workflow's own fields never come from a client
+                for values in [{'channel_state': 'approved'},
+                        {'approved_by': USER}, {'submitted_at': None}]:
+                    with self.assertRaises(OrderLockedError):
+                        Sale.write([sale], values)
+                with self.assertRaises(OrderLockedError):
+                    Line.write(list(sale.lines), {
+                            'floor_override_reason': "self-approved"})
+                with self.assertRaises(OrderLockedError):
+                    Sale.create([{'party': n.d1.id,
+                                'company': n.company.id,
+                                'channel_state': 'approved'}])
+            self.assertEqual(Sale(sale.id).channel_state, 'draft')
             Sale.dms_submit([sale])
             states = []
             for step in ['submitted', 'approved', 'shipped', 'done']:
