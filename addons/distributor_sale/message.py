@@ -16,9 +16,10 @@ class Message(ModelSQL, ModelView):
     (approval, rejection, shipment, discrepancy resolution, ...)."""
     __name__ = 'distributor.message'
 
+    # no domain: only the workflows post messages, to distributors
     party = fields.Many2One(
         'party.party', "Distributor", required=True, ondelete='CASCADE',
-        domain=[('is_distributor', '=', True)], readonly=True)
+        readonly=True)
     date = fields.DateTime("Date", required=True, readonly=True)
     subject = fields.Char("Subject", required=True, readonly=True)
     body = fields.Text("Body", readonly=True)

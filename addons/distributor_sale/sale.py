@@ -1,6 +1,8 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 import datetime as dt
+import weakref
+from contextlib import contextmanager
 from collections import defaultdict
 from decimal import Decimal
 
@@ -81,13 +83,26 @@ def _check_workflow_fields(Model, records, names, workflow_fields):
                 record=', '.join(r.rec_name for r in records[:3])))
 
 
+# Per transaction: the depth of channel workflow calls in progress and the
+# orders whose rules were checked.  Not context keys: changing the context
+# would make Tryton read every record again under the new context.
+_WORKFLOW = weakref.WeakKeyDictionary()
+_RULES_CHECKED = weakref.WeakKeyDictionary()
+
+
+@contextmanager
 def workflow():
-    "Context in which the channel workflow itself changes locked orders"
-    return Transaction().set_context(_dms_workflow=True)
+    "The channel workflow itself changes locked orders within"
+    transaction = Transaction()
+    _WORKFLOW[transaction] = _WORKFLOW.get(transaction, 0) + 1
+    try:
+        yield
+    finally:
+        _WORKFLOW[transaction] -= 1
 
 
 def in_workflow():
-    return bool(Transaction().context.get('_dms_workflow'))
+    return _WORKFLOW.get(Transaction(), 0) > 0
 
 
 def _now():
@@ -345,8 +360,7 @@ class Sale(metaclass=PoolMeta):
         # The channel rules have checked the credit (cumulatively over a
         # batch) before approval: Tryton's check would lock the tables and
         # compute it again
-        if (self.distributor_order
-                and Transaction().context.get('_dms_rules_checked')):
+        if self.id in _RULES_CHECKED.get(Transaction(), ()):
             return False
         return super().must_check_credit_limit()
 
@@ -756,6 +770,8 @@ class Sale(metaclass=PoolMeta):
                             }])
             cls._dms_log(sales, 'submitted')
             cls.write(*to_write)
+            # staff and distributor refer to the order by its number
+            cls.set_number(sales)
             cls.write(sales, {
                     'channel_state': 'submitted',
                     'submitted_by': _user(),
@@ -770,24 +786,25 @@ class Sale(metaclass=PoolMeta):
         "Approve submitted orders: quotation and confirmation, which ship"
         if not sales:
             return
-        with workflow():
-            cls.lock(sales)
-            cls._dms_check_state(
-                cls.browse(list(map(int, sales))), {'submitted'}, 'approve')
-        refused = cls.dms_approve_batch(sales)
+        refused = cls.dms_approve_batch(sales, _strict=True)
         if refused:
             sale, message = refused[0]
             raise ChannelOrderError(message)
 
     @classmethod
-    def dms_approve_batch(cls, sales):
+    def dms_approve_batch(cls, sales, _strict=False):
         """Approve the orders that pass the rules, leave the others
-        untouched; return [(order, reason)] of those refused"""
+        untouched; return [(order, reason)] of those refused
+
+        With _strict (one by one from the button), an order in the wrong
+        state raises instead and nothing is approved."""
         with workflow():
             cls.lock(sales)
             # Read the states after the lock: another session may just
             # have approved them
             sales = cls.browse(list(map(int, sales)))
+            if _strict:
+                cls._dms_check_state(sales, {'submitted'}, 'approve')
             refused, candidates = [], []
             for sale in sales:
                 if not sale.distributor_order:
@@ -821,9 +838,10 @@ class Sale(metaclass=PoolMeta):
                         'approved_by': _user(),
                         'approved_at': _now(),
                         })
-                with Transaction().set_context(_dms_rules_checked=True):
-                    cls.quote(good)
-                    cls.confirm(good)
+                _RULES_CHECKED.setdefault(Transaction(), set()).update(
+                    s.id for s in good)
+                cls.quote(good)
+                cls.confirm(good)
                 cls._dms_notify_distributor(good, 'msg_message_approved')
         return refused
 
@@ -1021,17 +1039,16 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def process(cls, sales):
-        with workflow():
-            super().process(sales)
-            cls._dms_sync_shipment(sales)
+        super().process(sales)
+        cls._dms_sync_shipment(sales)
 
     @classmethod
     def _dms_sync_shipment(cls, sales):
         "Follow Tryton's shipment state: shipped, or done for returns"
         sales = cls.browse([s.id for s in sales])
+        # only distributor orders are ever approved
         shipped = [s for s in sales
-            if s.channel_state == 'approved' and s.distributor_order
-            and s.shipment_state == 'sent']
+            if s.channel_state == 'approved' and s.shipment_state == 'sent']
         if not shipped:
             return
         goods = [s for s in shipped if s.order_kind != 'return']
