@@ -250,6 +250,7 @@ class Generator:
         langs = Lang.search([
                 ('code', '=', 'zh_CN'), ('translatable', '=', True)])
         language = langs[0].id if langs else None
+        self.language = language
         reps = {}
         for login, xml_id, region in wanted:
             user = existing.get(login)
@@ -322,6 +323,8 @@ class Generator:
         return {
             'name': self._name(territory),
             'is_distributor': True,
+            # the distributors read their messages in Chinese
+            'lang': getattr(self, 'language', None),
             'distributor_code': code,
             'distributor_tier': tier.id,
             'upstream': upstream.id if upstream else None,

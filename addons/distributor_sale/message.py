@@ -78,10 +78,14 @@ class Message(ModelSQL, ModelView):
     def post(cls, items):
         """Post messages: items are (party, msg_id, origin, kwargs, body);
         the subject is translated into the language of each party"""
+        Config = Pool().get('ir.configuration')
         now = dt.datetime.now()
         vlist = []
+        # the distributor's language, else the system's (not the one of
+        # the staff member at work)
+        default = Config.get_language()
         for party, msg_id, origin, kwargs, body in items:
-            language = party.lang.code if party.lang else None
+            language = party.lang.code if party.lang else default
             with Transaction().set_context(language=language):
                 subject = gettext(msg_id, **kwargs)
             vlist.append({
