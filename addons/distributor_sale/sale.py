@@ -10,7 +10,7 @@ from sql.aggregate import Sum
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import AccessButtonError, AccessError
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
@@ -861,13 +861,33 @@ class Sale(metaclass=PoolMeta):
         pass
 
     @classmethod
+    def _dms_check_caller(cls, sales, button):
+        """Over RPC the workflow methods obey what their button does:
+        write access, the button's groups and the record rules"""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        Button = pool.get('ir.model.button')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if not (transaction.user and transaction.check_access):
+            return
+        ModelAccess.check(cls.__name__, 'write')
+        groups = Button.get_groups(cls.__name__, button)
+        if groups and not (groups & set(User.get_groups())):
+            raise AccessButtonError(gettext(
+                    'ir.msg_access_button_error', button=button,
+                    **cls.__names__()))
+        cls.read([s.id for s in sales], ['id'])
+
+    @classmethod
     def dms_reject_orders(cls, sales, reason):
         "Reject submitted orders with a mandatory reason"
+        cls._dms_check_caller(sales, 'dms_reject')
         reason = (reason or '').strip()
         if not reason:
             raise OrderStateError(gettext(
                     'distributor_sale.msg_reason_required'))
-        with workflow():
+        with workflow(), without_check_access():
             cls.lock(sales)
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(sales, {'submitted'}, 'reject')
@@ -914,11 +934,12 @@ class Sale(metaclass=PoolMeta):
         ShipmentOutReturn = pool.get('stock.shipment.out.return')
         Invoice = pool.get('account.invoice')
         Line = pool.get('sale.line')
+        cls._dms_check_caller(sales, 'dms_cancel')
         reason = (reason or '').strip()
         if not reason:
             raise OrderStateError(gettext(
                     'distributor_sale.msg_reason_required'))
-        with workflow():
+        with workflow(), without_check_access():
             cls.lock(sales)
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(
@@ -1081,8 +1102,9 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Line = pool.get('sale.line')
         Discrepancy = pool.get('distributor.sale.discrepancy')
+        cls._dms_check_caller(sales, 'dms_receive')
         quantities = {int(k): v for k, v in (quantities or {}).items()}
-        with workflow():
+        with workflow(), without_check_access():
             cls.lock(sales)
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(sales, {'shipped'}, 'receive')
@@ -1326,6 +1348,7 @@ class Sale(metaclass=PoolMeta):
         sale.lines = sale_lines
         sale.save()
         if submit:
+            cls._dms_check_caller([sale], 'dms_submit')
             cls.dms_submit([sale])
         return sale.id
 

@@ -779,6 +779,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             other = order(n.d1, [(n.products.p1, 10)])
             Sale.dms_submit([other])
 
+            third = order(n.d1, [(n.products.p1, 10)])
+            Sale.dms_submit([third])
+
             with Transaction().set_user(rep_south.id), external():
                 self.assertEqual(Sale.search([
                             ('distributor_order', '=', True)]), [])
@@ -787,20 +790,27 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
                 with self.assertRaises(AccessError):
                     Sale.dms_approve([Sale(sale.id)])
             with Transaction().set_user(accountant.id), external():
-                self.assertEqual(len(Sale.search([])), 2)
+                self.assertEqual(len(Sale.search([])), 3)
                 with self.assertRaises(AccessButtonError):
                     Sale.dms_approve([Sale(sale.id)])
+                # the RPC methods obey the same rights as the buttons
+                with self.assertRaises(AccessError):
+                    Sale.dms_reject_orders([Sale(third.id)], "No")
+                with self.assertRaises(AccessError):
+                    Sale.dms_cancel_orders([Sale(third.id)], "No")
             with Transaction().set_user(rep_east.id), external():
                 self.assertEqual(
-                    {s.id for s in Sale.search([])}, {sale.id, other.id})
+                    {s.id for s in Sale.search([])},
+                    {sale.id, other.id, third.id})
+                Sale.dms_reject_orders([Sale(third.id)], "Wrong address")
                 with self.assertRaises(AccessButtonError):
                     Sale.dms_override_floor([Sale(sale.id)])
                 Sale.dms_approve([Sale(sale.id)])
             with Transaction().set_user(manager.id), external():
                 Sale.dms_approve([Sale(other.id)])
             self.assertEqual(
-                [Sale(sale.id).channel_state, Sale(other.id).channel_state],
-                ['approved', 'approved'])
+                [Sale(s.id).channel_state for s in [sale, other, third]],
+                ['approved', 'approved', 'rejected'])
 
     @with_transaction()
     def test_portal_api(self):
