@@ -102,7 +102,7 @@ length = 8
         """Log in and open 经销商 ▸ 经销商 (Distributors) on the 全部 (All)
         tab: the demo staff work in Chinese"""
         page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
-        page.set_default_timeout(30000)
+        page.set_default_timeout(60000)
         # any JavaScript error of the web client fails the test, and so
         # does a console error (an unknown icon, a failed call)
         self.page_errors = []
@@ -170,10 +170,10 @@ length = 8
         # labels of the Distributor page, in Chinese
         page.get_by_text('合作开始日期').first.wait_for()
         page.get_by_text('状态变更记录').first.wait_for()
-        self.assertTrue(page.get_by_role(
-                'button', name='冻结').first.is_visible())
-        self.assertFalse(page.get_by_role(
-                'button', name='解冻').first.is_visible())
+        # expect() waits for the form's button states to settle
+        from playwright.sync_api import expect
+        expect(page.get_by_role('button', name='冻结').first).to_be_visible()
+        expect(page.get_by_role('button', name='解冻').first).to_be_hidden()
         page.screenshot(path=str(SCREENSHOTS / 'distributor_form.png'))
         # the history list of every distributor
         menu = page.locator('#menu')
