@@ -327,7 +327,7 @@ class Sale(metaclass=PoolMeta):
         return super().create(vlist)
 
     @classmethod
-    def _dms_refuse_outside_workflow(cls, sales, button):
+    def _dms_refuse_outside_workflow(cls, sales):
         if in_workflow():
             return
         for sale in sales:
@@ -338,22 +338,22 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def quote(cls, sales):
-        cls._dms_refuse_outside_workflow(sales, 'quote')
+        cls._dms_refuse_outside_workflow(sales)
         super().quote(sales)
 
     @classmethod
     def confirm(cls, sales):
-        cls._dms_refuse_outside_workflow(sales, 'confirm')
+        cls._dms_refuse_outside_workflow(sales)
         super().confirm(sales)
 
     @classmethod
     def draft(cls, sales):
-        cls._dms_refuse_outside_workflow(sales, 'draft')
+        cls._dms_refuse_outside_workflow(sales)
         super().draft(sales)
 
     @classmethod
     def cancel(cls, sales):
-        cls._dms_refuse_outside_workflow(sales, 'cancel')
+        cls._dms_refuse_outside_workflow(sales)
         super().cancel(sales)
 
     def must_check_credit_limit(self):
@@ -980,23 +980,26 @@ class Sale(metaclass=PoolMeta):
             if invoices:
                 Invoice.cancel(invoices)
             approved = [s for s in sales if s.channel_state == 'approved']
+            # the cancelled moves and invoices are ignored, as Tryton's
+            # exception wizards do, in one write per model
+            line_args, sale_args = [], []
             for sale in approved:
                 for line in sale.line_lines:
-                    moves = [m for m in line.moves
+                    moves = [m.id for m in line.moves
                         if m.state == 'cancelled'
                         and m not in line.moves_ignored]
                     if moves:
-                        Line.write([line], {
-                                'moves_ignored': [
-                                    ('add', list(map(int, moves)))],
-                                })
-                ignored = [i for i in sale.invoices
+                        line_args.extend([[line], {
+                                    'moves_ignored': [('add', moves)]}])
+                ignored = [i.id for i in sale.invoices
                     if i.state == 'cancelled']
                 if ignored:
-                    cls.write([sale], {
-                            'invoices_ignored': [
-                                ('add', list(map(int, ignored)))],
-                            })
+                    sale_args.extend([[sale], {
+                                'invoices_ignored': [('add', ignored)]}])
+            if line_args:
+                Line.write(*line_args)
+            if sale_args:
+                cls.write(*sale_args)
             cls._dms_log(sales, 'cancelled', reason)
             cls.write(sales, {
                     'channel_state': 'cancelled',

@@ -379,6 +379,45 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(Sale(sale_id).lines[0].product, n.products.p1)
 
     @with_transaction()
+    def test_api_bad_input(self):
+        "The API refuses unknown kinds, methods, addresses and lines"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        Line = pool.get('sale.line')
+        lines = [{'product': 'P1', 'quantity': 10}]
+        with sale_network() as n:
+            with self.assertRaisesRegex(ChannelOrderError, 'gift-box'):
+                Sale.dms_create_order(n.d1.id, lines, kind='gift-box')
+            with self.assertRaisesRegex(ChannelOrderError, 'drone'):
+                Sale.dms_create_order(
+                    n.d1.id, lines, delivery_method='drone')
+            # an address of another distributor
+            with self.assertRaises(ChannelOrderError):
+                Sale.dms_create_order(
+                    n.d1.id, lines, address=n.d2.addresses[0].id)
+            with self.assertRaises(ChannelOrderError):
+                Sale.dms_create_order(n.d1.id, [])
+            with self.assertRaises(ChannelOrderError):
+                Sale.dms_create_order(n.d1.id, [
+                        {'product': 'P1', 'quantity': 'ten'}])
+            self.assertEqual(Sale.search([('party', '=', n.d1.id)]), [])
+
+            # a line without product
+            sale = order(n.d1, [(n.products.p1, 10)])
+            Line.write(list(sale.lines), {'product': None})
+            self._failing(sale, 'no product for sale')
+
+            # receipt of a line of another order
+            other = order(n.d1, [(n.products.p1, 10)], submit=True)
+            shipped = order(n.d1, [(n.products.p1, 10)], submit=True)
+            Sale.dms_approve([shipped])
+            shipped = ship(shipped)
+            with self.assertRaises(ReceiptError):
+                Sale.dms_confirm_receipt(
+                    [shipped], {other.lines[0].id: 10})
+            self.assertEqual(Sale(shipped.id).channel_state, 'shipped')
+
+    @with_transaction()
     def test_rule_categories(self):
         "Products outside the authorized categories are refused"
         pool = Pool()
