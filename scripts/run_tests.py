@@ -48,7 +48,8 @@ def run_group(start, top, patterns):
     failed = len(result.failures) + len(result.errors) + len(
         result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    print(f'group result: {result.testsRun - failed - skipped} passed, '
+    passed = max(result.testsRun - failed - skipped, 0)
+    print(f'group result: {passed} passed, '
         f'{failed} failed, {skipped} skipped', flush=True)
     return 0 if not failed else 1
 

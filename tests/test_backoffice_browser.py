@@ -277,8 +277,14 @@ length = 8
     def all_orders(self, login):
         page = self.open_distributors(login)
         self.open_menu(page, '订单', '经销商订单')
-        page.locator('.nav-tabs a:visible', has_text='全部').first.click()
-        page.wait_for_load_state('networkidle')
+        # wait for the tab's own search: the pager still shows the previous
+        # tab's count until its answer arrives
+        with page.expect_response(lambda r: '"model.sale.sale.search"'
+                in (r.request.post_data or '')) as answer:
+            page.locator('.nav-tabs a:visible', has_text='全部').first.click()
+        ids = answer.value.json()['result']
+        label = page.get_by_text(re.compile(r'^_?/\s*%d$' % len(ids)))
+        label.filter(visible=True).first.wait_for()
         count = self.count(page)
         page.close()
         return count

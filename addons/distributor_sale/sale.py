@@ -404,12 +404,17 @@ class Sale(metaclass=PoolMeta):
     def _format_outcome(cls, outcome):
         lines = []
         for rule, message in outcome:
-            label = gettext(f'distributor_sale.msg_rule_{rule}')
+            label = cls._dms_rule_label(rule)
             if message is None:
                 lines.append(f'✔ {label}')
             else:
                 lines.append(f'✘ {label}: {message}')
         return '\n'.join(lines)
+
+    @classmethod
+    def _dms_rule_label(cls, rule):
+        "The name of a rule (modules adding rules extend it)"
+        return gettext(f'distributor_sale.msg_rule_{rule}')
 
     @classmethod
     def dms_rule_report(cls, sales):

@@ -1,0 +1,307 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Stock counts of distributors: Tryton inventories with variance reasons"
+from decimal import Decimal
+
+from sql import Null
+from sql.conditionals import Coalesce
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import CountError
+
+REASONS = [
+    (None, ""),
+    ('damaged', "Damaged"),
+    ('expired', "Expired"),
+    ('loss', "Loss or Theft"),
+    ('unrecorded', "Unrecorded Movement"),
+    ('count_error', "Previous Count Error"),
+    ('other', "Other"),
+    ]
+
+
+class Inventory(metaclass=PoolMeta):
+    __name__ = 'stock.inventory'
+
+    distributor = fields.Function(
+        fields.Many2One('party.party', "Distributor",
+            context={'company': Eval('company', -1)}, depends={'company'}),
+        'on_change_with_distributor', searcher='search_distributor')
+    variance_quantity = fields.Function(
+        fields.Float("Variance", digits=(16, 4),
+            help="Counted minus book quantity, all lines together."),
+        'get_variance')
+    variance_value = fields.Function(
+        fields.Numeric("Variance Value", digits=(16, 2),
+            help="The variance valued at the products' cost price."),
+        'get_variance')
+    variance_lines = fields.Function(
+        fields.Integer("Lines with Variance"), 'get_variance')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'dms_start_count': None,
+                'dms_count_scans': None,
+                'dms_variance_report': None,
+                })
+
+    @fields.depends('location')
+    def on_change_with_distributor(self, name=None):
+        if self.location and self.location.distributor:
+            return self.location.distributor
+
+    @classmethod
+    def search_distributor(cls, name, clause):
+        return [('location.distributor' + clause[0][len(name):],
+                *clause[1:])]
+
+    @classmethod
+    def get_variance(cls, inventories, names):
+        result = {n: {} for n in names}
+        for inventory in inventories:
+            quantity, value, count = 0.0, Decimal(0), 0
+            for line in inventory.lines:
+                if line.variance_quantity:
+                    quantity += line.variance_quantity
+                    value += line.variance_value or 0
+                    count += 1
+            for name, v in [('variance_quantity', quantity),
+                    ('variance_value', value), ('variance_lines', count)]:
+                if name in result:
+                    result[name][inventory.id] = v
+        return result
+
+    @classmethod
+    def confirm(cls, inventories):
+        "A variance on a distributor's count needs its reason"
+        pool = Pool()
+        Alert = pool.get('distributor.stock.alert')
+        for inventory in inventories:
+            if not inventory.distributor:
+                continue
+            for line in inventory.lines:
+                if line.variance_quantity and not line.variance_reason:
+                    raise CountError(gettext(
+                            'distributor_stock.msg_count_reason_required',
+                            inventory=inventory.rec_name,
+                            product=line.product.rec_name,
+                            variance=line.variance_quantity))
+        super().confirm(inventories)
+        parties = {i.distributor for i in inventories if i.distributor}
+        if parties:
+            Alert.refresh(list(parties))
+
+    @classmethod
+    def _dms_inventory_of(cls, inventory_id, party_id=None):
+        Sale = Pool().get('sale.sale')
+        inventories = cls.search([('id', '=', int(inventory_id))])
+        if not inventories:
+            raise AccessError(gettext(
+                    'distributor_stock.msg_count_unreachable',
+                    inventory=inventory_id))
+        inventory, = inventories
+        if party_id is not None:
+            party = Sale._dms_check_party(party_id)
+            if inventory.distributor != party:
+                raise AccessError(gettext(
+                        'distributor_stock.msg_count_not_owner',
+                        location=inventory.location.rec_name,
+                        distributor=party.rec_name))
+        if inventory.state != 'draft':
+            raise CountError(gettext(
+                    'distributor_stock.msg_count_not_draft',
+                    inventory=inventory.rec_name))
+        return inventory
+
+    @classmethod
+    def dms_start_count(cls, party_id, date=None):
+        """Open a count of the distributor's storage, its lines filled with
+        the book quantities per product and lot; return its id"""
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        Date = pool.get('ir.date')
+        party = Sale._dms_check_party(party_id)
+        if not party.distributor_storage:
+            raise CountError(gettext(
+                    'distributor_stock.msg_count_no_warehouse',
+                    distributor=party.rec_name))
+        inventory = cls(location=party.distributor_storage,
+            date=date or Date.today(), empty_quantity='keep')
+        with without_check_access():
+            inventory.save()
+            cls.complete_lines([inventory])
+        return inventory.id
+
+    @classmethod
+    def dms_count_scans(cls, inventory_id, scans, party_id=None):
+        """Add scanned quantities to the counted quantities of a draft
+        count (lines are added for products or lots not on the book)"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Line = pool.get('stock.inventory.line')
+        inventory = cls._dms_inventory_of(inventory_id, party_id)
+        lines = {(l.product.id, l.lot.id if l.lot else None): l
+            for l in inventory.lines}
+        scanned = Product.dms_resolve_scans(scans)
+        for scan in scanned:
+            key = (scan['product'], scan['lot'])
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = Line(inventory=inventory,
+                    product=scan['product'], lot=scan['lot'],
+                    expected_quantity=0)
+            line.quantity = (line.quantity or 0) + scan['quantity']
+        with without_check_access():
+            Line.save(list({id(l): l for l in (
+                            lines[(s['product'], s['lot'])]
+                            for s in scanned)}.values()))
+        return len(scanned)
+
+    @classmethod
+    def dms_variance_report(cls, inventory_id, party_id=None):
+        """The variance per product and lot of a count before (or after)
+        its validation: a list of dicts"""
+        Sale = Pool().get('sale.sale')
+        inventories = cls.search([('id', '=', int(inventory_id))])
+        if not inventories:
+            raise AccessError(gettext(
+                    'distributor_stock.msg_count_unreachable',
+                    inventory=inventory_id))
+        inventory, = inventories
+        if party_id is not None:
+            party = Sale._dms_check_party(party_id)
+            if inventory.distributor != party:
+                raise AccessError(gettext(
+                        'distributor_stock.msg_count_not_owner',
+                        location=inventory.location.rec_name,
+                        distributor=party.rec_name))
+        return [{
+                'product': l.product.id,
+                'product_name': l.product.rec_name,
+                'lot': l.lot.id if l.lot else None,
+                'lot_number': l.lot.number if l.lot else None,
+                'expected_quantity': l.expected_quantity,
+                'quantity': l.quantity,
+                'variance_quantity': l.variance_quantity,
+                'variance_value': l.variance_value,
+                'variance_reason': l.variance_reason,
+                } for l in inventory.lines if l.variance_quantity]
+
+
+class InventoryLine(metaclass=PoolMeta):
+    __name__ = 'stock.inventory.line'
+
+    variance_quantity = fields.Function(
+        fields.Float("Variance", digits='unit'), 'get_variance_quantity')
+    variance_value = fields.Function(
+        fields.Numeric("Variance Value", digits=(16, 2)),
+        'get_variance_value')
+    variance_reason = fields.Selection(
+        REASONS, "Variance Reason",
+        states={
+            'readonly': Eval('inventory_state') != 'draft',
+            })
+    variance_note = fields.Char(
+        "Variance Note",
+        states={
+            'readonly': Eval('inventory_state') != 'draft',
+            })
+
+    def get_variance_quantity(self, name):
+        counted = self.quantity
+        if counted is None:
+            if self.inventory.empty_quantity == 'empty':
+                counted = 0.0
+            else:
+                return 0.0
+        return self.unit.round(counted - (self.expected_quantity or 0))
+
+    def get_variance_value(self, name):
+        variance = self.variance_quantity
+        if not variance:
+            return Decimal(0)
+        with Transaction().set_context(company=self.inventory.company.id):
+            cost = self.product.cost_price or Decimal(0)
+        return (Decimal(str(variance)) * cost).quantize(Decimal('0.01'))
+
+    @classmethod
+    def check_modification(cls, mode, lines, values=None, external=False):
+        if (mode == 'write' and values
+                and set(values) <= {'variance_reason', 'variance_note'}):
+            external = False
+        super().check_modification(
+            mode, lines, values=values, external=external)
+
+
+class Variance(ModelSQL, ModelView):
+    """Count Variance
+
+    The lines of stock counts whose counted quantity differs from the
+    book, valued at cost price."""
+    __name__ = 'distributor.stock.count.variance'
+
+    inventory = fields.Many2One('stock.inventory', "Count")
+    date = fields.Date("Date")
+    location = fields.Many2One('stock.location', "Location")
+    distributor = fields.Many2One('party.party', "Distributor")
+    product = fields.Many2One('product.product', "Product")
+    lot = fields.Many2One('stock.lot', "Lot")
+    expected_quantity = fields.Float("Book Quantity", digits=(16, 4))
+    quantity = fields.Float("Counted Quantity", digits=(16, 4))
+    variance_quantity = fields.Float("Variance", digits=(16, 4))
+    cost_price = fields.Numeric("Cost Price", digits=(16, 4))
+    variance_value = fields.Numeric("Variance Value", digits=(16, 2))
+    variance_reason = fields.Selection(REASONS, "Reason")
+    variance_note = fields.Char("Note")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('inventory', 'DESC'),
+            ('product', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Inventory = pool.get('stock.inventory')
+        Line = pool.get('stock.inventory.line')
+        Location = pool.get('stock.location')
+        CostPrice = pool.get('product.cost_price')
+        inventory = Inventory.__table__()
+        line = Line.__table__()
+        location = Location.__table__()
+        cost = CostPrice.__table__()
+        counted = Coalesce(line.quantity, line.expected_quantity)
+        variance = counted - line.expected_quantity
+        price = Coalesce(cost.cost_price, 0)
+        return (line
+            .join(inventory, condition=line.inventory == inventory.id)
+            .join(location, condition=inventory.location == location.id)
+            .join(cost, 'LEFT', condition=(cost.product == line.product)
+                & (cost.company == inventory.company))
+            .select(
+                line.id.as_('id'),
+                line.inventory.as_('inventory'),
+                inventory.date.as_('date'),
+                inventory.location.as_('location'),
+                location.distributor.as_('distributor'),
+                line.product.as_('product'),
+                line.lot.as_('lot'),
+                line.expected_quantity.as_('expected_quantity'),
+                line.quantity.as_('quantity'),
+                variance.as_('variance_quantity'),
+                price.as_('cost_price'),
+                (variance * price).as_('variance_value'),
+                line.variance_reason.as_('variance_reason'),
+                line.variance_note.as_('variance_note'),
+                where=(line.quantity != Null)
+                & (line.quantity != line.expected_quantity)
+                & (inventory.state != 'cancelled')))
