@@ -181,11 +181,21 @@ class Party(metaclass=PoolMeta):
                             if party.addresses else None),
                         })
             warehouses = Location.create(vlist)
+            # Tryton keeps customer and lost and found locations under
+            # their own kind: the transit and lost and found locations of
+            # the distributors hang under the channel's ones
+            transit_root = ModelData.get_id(
+                'distributor_stock', 'location_channel_customer')
+            lost_found_root = ModelData.get_id(
+                'distributor_stock', 'location_channel_lost_found')
             to_write = []
             for i, warehouse in enumerate(warehouses):
+                storage, transit, lost_found = children[3 * i:3 * i + 3]
                 to_write.extend([
-                        list(children[3 * i:3 * i + 3]),
-                        {'parent': warehouse.id}])
+                        [storage], {'parent': warehouse.id},
+                        [transit], {'parent': transit_root},
+                        [lost_found], {'parent': lost_found_root},
+                        ])
             Location.write(*to_write)
             for party, warehouse in zip(parties, warehouses):
                 party.distributor_warehouse = warehouse

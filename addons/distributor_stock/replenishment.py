@@ -302,7 +302,15 @@ class Alert(Workflow, ModelSQL, ModelView):
             party_ids, today - dt.timedelta(days=days - 1), today)
         limits = Limit.limits(parties)
 
-        pairs = set(limits) | set(stats) | set(on_hand) | set(on_order)
+        # a tier's default applies to the distributor's assortment: the
+        # products it has carried or ordered, and only those it may sell
+        carried = cls._carried(party_ids) | set(on_order)
+        own = {k for k, l in limits.items() if l.party}
+        pairs = (own | (set(limits) & carried) | set(stats)
+            | set(on_hand) | set(on_order))
+        allowed = cls._authorized_products(parties, {p for _, p in pairs})
+        pairs = {(party, product) for party, product in pairs
+            if allowed.get(party) is None or product in allowed[party]}
         products = Product.browse(list({p for _, p in pairs}))
         product_of = {p.id: p for p in products}
         result = []
@@ -386,6 +394,52 @@ class Alert(Workflow, ModelSQL, ModelView):
         else:
             in_sale = unit.ceil(in_sale)
         return Uom.compute_qty(unit, in_sale, product.default_uom)
+
+    @classmethod
+    def _carried(cls, party_ids):
+        "{(party id, product id)} that ever entered the distributors' stock"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        move = Move.__table__()
+        location = Location.__table__()
+        cursor = Transaction().connection.cursor()
+        result = set()
+        for sub_ids in _chunks(party_ids):
+            cursor.execute(*move.join(location,
+                    condition=move.to_location == location.id
+                    ).select(location.distributor, move.product,
+                    where=location.distributor.in_(sub_ids)
+                    & location.distributor_role.in_(['storage', 'transit'])
+                    & (move.state == 'done'),
+                    group_by=[location.distributor, move.product]))
+            result.update(cursor)
+        return result
+
+    @classmethod
+    def _authorized_products(cls, parties, product_ids):
+        """{party id: set of product ids it may sell} among product_ids;
+        None for a distributor without category restriction"""
+        pool = Pool()
+        Category = pool.get('product.category')
+        Product = pool.get('product.product')
+        categories_of = {p.id: {c.id for c in p.template.categories}
+            for p in Product.browse(list(product_ids))}
+        result = {}
+        areas = {}
+        for party in parties:
+            key = tuple(sorted(map(int, party.authorized_categories)))
+            if not key:
+                result[party.id] = None
+                continue
+            if key not in areas:
+                area = set(map(int, Category.search([
+                                ('parent', 'child_of', list(key)),
+                                ], order=[])))
+                areas[key] = {p for p, c in categories_of.items()
+                    if c & area}
+            result[party.id] = areas[key]
+        return result
 
     @classmethod
     def _sellout_stats(cls, party_ids, start, end):

@@ -144,6 +144,9 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
                         'min_quantity': 20, 'max_quantity': 50},
                     {'tier': n.tiers[1].id, 'product': p2.id,
                         'min_quantity': 5, 'max_quantity': 14},
+                    # snacks are not authorized for D1 nor D2: no alert
+                    {'tier': n.tiers[1].id, 'product': n.products.p3.id,
+                        'min_quantity': 5, 'max_quantity': 10},
                     # D2's own limit overrides the tier's
                     {'party': n.d2.id, 'product': p1.id,
                         'min_quantity': 0, 'max_quantity': 5},
