@@ -263,7 +263,9 @@ length = 8
                 ('经销商订单', '常规'),
                 ('收货差异', '待处理'),
                 ('订单流转记录', '已审批'),
-                ('经销商消息', '您的订单'),
+                # the newest first: stock alerts and transfers follow
+                # the orders in the demo
+                ('经销商消息', re.compile('您的订单|库存预警|库存调拨单')),
                 ]:
             with self.subTest(entry=entry):
                 self.open_menu(page, entry)
@@ -273,6 +275,48 @@ length = 8
         page.locator('td:visible', has_text='总代理').first.wait_for()
         page.wait_for_load_state('networkidle')
         page.close()
+
+    def test_every_stock_menu_opens(self):
+        "Each entry of the Channel Stock menu opens with its rows"
+        page = self.open_distributors('manager')
+        page.locator('#menu').get_by_text('渠道库存', exact=True).first.click()
+        for entry, rows in [
+                ('渠道库存明细', True),
+                ('可售天数与周转', True),
+                ('按区域渠道库存', True),
+                ('按层级渠道库存', True),
+                ('按品类渠道库存', True),
+                ('库存预警', True),
+                ('库存调拨', False),
+                ('库存盘点', True),
+                ('盘点差异', True),
+                ('库存上下限', True),
+                ]:
+            with self.subTest(entry=entry):
+                self.open_menu(page, entry)
+                if rows:
+                    page.locator('.treeview tbody tr:visible').first.wait_for()
+                page.wait_for_load_state('networkidle')
+                if entry in {'渠道库存明细', '库存预警'}:
+                    page.screenshot(
+                        path=str(SCREENSHOTS / f'stock_{entry}.png'))
+        page.close()
+
+    def stock_rows(self, login):
+        page = self.open_distributors(login)
+        with page.expect_response(lambda r: (
+                    '"model.distributor.stock.level.search"'
+                    in (r.request.post_data or ''))) as answer:
+            self.open_menu(page, '渠道库存', '渠道库存明细')
+        count = len(answer.value.json()['result'])
+        page.close()
+        return count
+
+    def test_rep_sees_own_stock(self):
+        "A sales rep sees the stock of fewer distributors than a manager"
+        rep, manager = self.stock_rows('rep1'), self.stock_rows('manager')
+        self.assertGreater(rep, 0)
+        self.assertLess(rep, manager)
 
     def all_orders(self, login):
         page = self.open_distributors(login)

@@ -11,7 +11,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import CountError
 
@@ -135,9 +135,8 @@ class Inventory(metaclass=PoolMeta):
                     distributor=party.rec_name))
         inventory = cls(location=party.distributor_storage,
             date=date or Date.today(), empty_quantity='keep')
-        with without_check_access():
-            inventory.save()
-            cls.complete_lines([inventory])
+        inventory.save()
+        cls.complete_lines([inventory])
         return inventory.id
 
     @classmethod
@@ -159,10 +158,9 @@ class Inventory(metaclass=PoolMeta):
                     product=scan['product'], lot=scan['lot'],
                     expected_quantity=0)
             line.quantity = (line.quantity or 0) + scan['quantity']
-        with without_check_access():
-            Line.save(list({id(l): l for l in (
-                            lines[(s['product'], s['lot'])]
-                            for s in scanned)}.values()))
+        Line.save(list({id(l): l for l in (
+                        lines[(s['product'], s['lot'])]
+                        for s in scanned)}.values()))
         return len(scanned)
 
     @classmethod

@@ -59,15 +59,23 @@ def sellout_where(from_location, to_location):
                 & (to_location.distributor != from_location.distributor))))
 
 
-def sellout_query(start, end):
+def sellout_query(start, end, distributor_ids=None):
     """Done sell-out per storage location, product and day between start
-    and end included: columns location, distributor, product, date, qty"""
+    and end included (of the distributors given): columns location,
+    distributor, product, date, qty"""
     pool = Pool()
     Move = pool.get('stock.move')
     Location = pool.get('stock.location')
     move = Move.__table__()
     from_location = Location.__table__()
     to_location = Location.__table__()
+    where = ((move.state == 'done')
+        & (move.effective_date >= start)
+        & (move.effective_date <= end)
+        & sellout_where(from_location, to_location))
+    if distributor_ids is not None:
+        where &= from_location.distributor.in_(
+            list(distributor_ids) or [-1])
     return (move
         .join(from_location, condition=move.from_location == from_location.id)
         .join(to_location, condition=move.to_location == to_location.id)
@@ -77,10 +85,7 @@ def sellout_query(start, end):
             move.product.as_('product'),
             move.effective_date.as_('date'),
             Sum(move.internal_quantity).as_('qty'),
-            where=(move.state == 'done')
-            & (move.effective_date >= start)
-            & (move.effective_date <= end)
-            & sellout_where(from_location, to_location),
+            where=where,
             group_by=[move.from_location, from_location.distributor,
                 move.product, move.effective_date]))
 

@@ -446,14 +446,15 @@ class Alert(Workflow, ModelSQL, ModelView):
         """{(party id, product id): (sum, sum of squares)} of the daily
         sell-out between start and end"""
         cursor = Transaction().connection.cursor()
-        daily = sellout_query(start, end)
-        party_set = set(party_ids)
-        cursor.execute(*daily.select(
-                daily.distributor, daily.product,
-                Sum(daily.qty), Sum(daily.qty * daily.qty),
-                group_by=[daily.distributor, daily.product]))
-        return {(p, q): (s1, s2) for p, q, s1, s2 in cursor
-            if p in party_set}
+        result = {}
+        for sub_ids in _chunks(party_ids):
+            daily = sellout_query(start, end, sub_ids)
+            cursor.execute(*daily.select(
+                    daily.distributor, daily.product,
+                    Sum(daily.qty), Sum(daily.qty * daily.qty),
+                    group_by=[daily.distributor, daily.product]))
+            result.update(((p, q), (s1, s2)) for p, q, s1, s2 in cursor)
+        return result
 
     @classmethod
     def _on_order(cls, parties):

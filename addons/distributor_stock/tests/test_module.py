@@ -476,6 +476,7 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
         Level = pool.get('distributor.stock.level')
         Alert = pool.get('distributor.stock.alert')
         Transfer = pool.get('distributor.stock.transfer')
+        Inventory = pool.get('stock.inventory')
         Territory = pool.get('distributor.territory')
         with sale_network() as n:
             p1 = n.products.p1
@@ -503,6 +504,14 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
                         rows = Level.search([])
                         self.assertEqual({r.distributor for r in rows},
                             expected)
+            with Transaction().set_user(rep_user.id), \
+                    Transaction().set_context(_check_access=True):
+                # reps follow the counts, the distributors make them
+                with self.assertRaises(AccessError):
+                    Inventory.dms_start_count(n.d1.id)
+            with Transaction().set_user(manager.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertTrue(Inventory.dms_start_count(n.d1.id))
             with Transaction().set_user(accountant.id), \
                     Transaction().set_context(_check_access=True):
                 with self.assertRaises(AccessError):
