@@ -138,6 +138,14 @@ class Party(metaclass=PoolMeta):
         if not parties:
             return []
         root = ModelData.get_id('distributor_stock', 'location_channel')
+        # Tryton keeps customer and lost and found locations under their
+        # own kind: the transit and lost and found locations of the
+        # distributors hang under the channel's ones; Tryton puts the
+        # storage under its warehouse when the warehouse is created
+        transit_root = ModelData.get_id(
+            'distributor_stock', 'location_channel_customer')
+        lost_found_root = ModelData.get_id(
+            'distributor_stock', 'location_channel_lost_found')
         with without_check_access():
             children = Location.create([v
                     for p in parties for v in [{
@@ -152,6 +160,7 @@ class Party(metaclass=PoolMeta):
                                 'distributor_stock.msg_location_transit'),
                             'code': f'{p.distributor_code}-TRN',
                             'type': 'customer',
+                            'parent': transit_root,
                             'distributor': p.id,
                             'distributor_role': 'transit',
                             }, {
@@ -159,6 +168,7 @@ class Party(metaclass=PoolMeta):
                                 'distributor_stock.msg_location_lost_found'),
                             'code': f'{p.distributor_code}-LF',
                             'type': 'lost_found',
+                            'parent': lost_found_root,
                             'distributor': p.id,
                             'distributor_role': 'lost_found',
                             }]])
@@ -181,22 +191,6 @@ class Party(metaclass=PoolMeta):
                             if party.addresses else None),
                         })
             warehouses = Location.create(vlist)
-            # Tryton keeps customer and lost and found locations under
-            # their own kind: the transit and lost and found locations of
-            # the distributors hang under the channel's ones
-            transit_root = ModelData.get_id(
-                'distributor_stock', 'location_channel_customer')
-            lost_found_root = ModelData.get_id(
-                'distributor_stock', 'location_channel_lost_found')
-            to_write = []
-            for i, warehouse in enumerate(warehouses):
-                storage, transit, lost_found = children[3 * i:3 * i + 3]
-                to_write.extend([
-                        [storage], {'parent': warehouse.id},
-                        [transit], {'parent': transit_root},
-                        [lost_found], {'parent': lost_found_root},
-                        ])
-            Location.write(*to_write)
             for party, warehouse in zip(parties, warehouses):
                 party.distributor_warehouse = warehouse
                 party.customer_location = warehouse.input_transit

@@ -59,6 +59,9 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(n.d1.customer_location, n.d1.distributor_transit)
             self.assertEqual(
                 warehouse.lost_found_location.type, 'lost_found')
+            self.assertEqual(n.d1.distributor_transit.parent.code,
+                'CHANNEL-IN')
+            self.assertEqual(warehouse.parent.code, 'CHANNEL')
             # the brand's own warehouse stays the default one
             default = Location(Location.get_default_warehouse())
             self.assertIsNone(default.distributor)
