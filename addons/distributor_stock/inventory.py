@@ -3,7 +3,7 @@
 "Stock counts of distributors: Tryton inventories with variance reasons"
 from decimal import Decimal
 
-from sql import Null
+from sql import Cast, Null
 from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
@@ -280,6 +280,7 @@ class Variance(ModelSQL, ModelView):
         counted = Coalesce(line.quantity, line.expected_quantity)
         variance = counted - line.expected_quantity
         price = Coalesce(cost.cost_price, 0)
+        value = Cast(variance, 'NUMERIC') * price
         return (line
             .join(inventory, condition=line.inventory == inventory.id)
             .join(location, condition=inventory.location == location.id)
@@ -297,7 +298,7 @@ class Variance(ModelSQL, ModelView):
                 line.quantity.as_('quantity'),
                 variance.as_('variance_quantity'),
                 price.as_('cost_price'),
-                (variance * price).as_('variance_value'),
+                value.as_('variance_value'),
                 line.variance_reason.as_('variance_reason'),
                 line.variance_note.as_('variance_note'),
                 where=(line.quantity != Null)

@@ -1,6 +1,7 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 import datetime as dt
+from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_employee
@@ -376,6 +377,8 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             p1, p2 = n.products.p1, n.products.p2
             move_stock(n.d1, p1, 10)
             move_stock(n.d1, p2, 6)
+            pool.get('product.product').write([p1], {
+                    'cost_price': Decimal('6.5')})
             inventory = Inventory(Inventory.dms_start_count(n.d1.id))
             self.assertEqual(inventory.distributor, n.d1)
             self.assertEqual(
@@ -393,6 +396,8 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
                     for r in report], [('[P1] Cola', -3)])
             row, = Variance.search([('inventory', '=', inventory.id)])
             self.assertEqual(row.variance_quantity, -3)
+            self.assertEqual(row.variance_value, Decimal('-19.5'))
+            self.assertEqual(inventory.variance_value, Decimal('-19.50'))
             with self.assertRaises(CountError):
                 Inventory.confirm([inventory])
             line, = [l for l in inventory.lines if l.variance_quantity]
