@@ -144,17 +144,27 @@ class StockLevel(ModelSQL, ModelView):
         """Stock on hand of distributors: {(party id, product id, lot id):
         quantity in the product's default unit} (lot id None without lots)
 
-        Computed by Tryton's own stock computation over the storage
-        locations of the distributors, in one query."""
+        One query: Tryton's own stock computation
+        (stock.move compute_quantities_query, stock period caches
+        included) over the storage locations of the distributors, read
+        without Tryton's per-record post-processing (no child locations to
+        propagate here), rounded to each unit's digits."""
         pool = Pool()
         Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
         Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
         Date = pool.get('ir.date')
-        domain = [('distributor_role', '=', 'storage')]
+        cursor = Transaction().connection.cursor()
+        location = Location.__table__()
+        where = location.distributor_role == 'storage'
         if parties is not None:
-            domain.append(('distributor', 'in', list(map(int, parties))))
-        locations = Location.search(domain, order=[])
-        owner = {l.id: l.distributor.id for l in locations}
+            where &= location.distributor.in_(
+                list(map(int, parties)) or [-1])
+        cursor.execute(*location.select(
+                location.id, location.distributor, where=where))
+        owner = dict(cursor)
         if not owner:
             return {}
         grouping = ('product', 'lot') if lots else ('product',)
@@ -163,16 +173,26 @@ class StockLevel(ModelSQL, ModelView):
             grouping_filter = (list(map(int, products)),)
         with Transaction().set_context(
                 stock_date_end=Date.today(), forecast=False):
-            quantities = Product.products_by_location(
+            query = Move.compute_quantities_query(
                 list(owner), grouping=grouping,
                 grouping_filter=grouping_filter)
+        if query is None:
+            return {}
+        product = Product.__table__()
+        template = Template.__table__()
+        uom = Uom.__table__()
+        cursor.execute(*product
+            .join(template, condition=product.template == template.id)
+            .join(uom, condition=template.default_uom == uom.id)
+            .select(product.id, uom.digits))
+        digits = dict(cursor)
+        cursor.execute(*query)
         result = {}
-        for key, quantity in quantities.items():
-            if not quantity:
-                continue
-            location_id, product_id = key[0], key[1]
-            lot_id = key[2] if lots else None
-            result[(owner[location_id], product_id, lot_id)] = quantity
+        for row in cursor:
+            quantity = round(row[-1], digits[row[1]])
+            if quantity:
+                result[(owner[row[0]], row[1],
+                        row[2] if lots else None)] = quantity
         return result
 
     @classmethod

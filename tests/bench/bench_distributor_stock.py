@@ -146,19 +146,24 @@ def main(argv=None):
             'create_uid', 'create_date']
         now = dt.datetime.now()
 
+        pairs = len(product_ids) * len(storage_ids)
+
         def rows():
+            # a receipt per distributor and product 59 days ago, then
+            # sell-out on random days of the last 30
             for i in range(args.moves):
                 product = product_ids[i % len(product_ids)]
                 storage = storage_ids[(i // len(product_ids))
                     % len(storage_ids)]
-                date = today - dt.timedelta(days=i % 60)
-                if i % 4 == 0:
-                    quantity = float(rng.randrange(20, 60))
+                if i < pairs:
+                    quantity = float(rng.randrange(40, 160))
+                    date = today - dt.timedelta(days=59)
                     yield (product, unit_id, quantity, quantity,
                         supplier.id, storage, date, date, 'done',
                         company_id, currency_id, Decimal(10), 0, now)
                 else:
                     quantity = float(rng.randrange(1, 12))
+                    date = today - dt.timedelta(days=rng.randrange(30))
                     yield (product, unit_id, quantity, quantity,
                         storage, customer.id, date, date, 'done',
                         company_id, currency_id, Decimal(10), 0, now)
