@@ -160,7 +160,15 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             move_stock(n.d1, p2, 3, lot=lot)
             move_stock(n.d2, p1, 12)
             move_stock(n.d2, p2, 30)
+            rep = create_employee(n.company, "Rep Jiangsu")
+            rep_user = make_user('rep', ['distributor.group_sales_rep'],
+                rep)
+            n.d1.sales_rep = rep
+            n.d1.save()
             created = Alert.refresh()
+            notification, = pool.get('res.notification').search([
+                    ('user', '=', rep_user.id)])
+            self.assertIn('3', notification.label)
             got = {(a.party, a.product, a.kind): a.suggested_quantity
                 for a in created}
             self.assertEqual(got, {
@@ -298,6 +306,47 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(levels(n.d1), {(p1.id, new.id): 4})
             self.assertTrue(Message.search([('party', '=', n.d2.id),
                         ('subject', 'like', '%shipped%')]))
+
+    @with_transaction()
+    def test_transfer_received_by_scans(self):
+        "The receiver scans what arrived: the shortfall opens a discrepancy"
+        pool = Pool()
+        Transfer = pool.get('distributor.stock.transfer')
+        Line = pool.get('distributor.stock.transfer.line')
+        with sale_network() as n:
+            p1, p2 = n.products.p1, n.products.p2
+            lot = create_lot(p2, 'J-1', expiration_days=90)
+            move_stock(n.d1, p1, 10)
+            move_stock(n.d1, p2, 12, lot=lot)
+            transfer = Transfer(Transfer.dms_create_transfer(
+                    n.d1.id, n.d2.id, [
+                        {'product': 'P1', 'quantity': 4},
+                        {'product': 'P2', 'lot': 'J-1', 'quantity': 6}]))
+            Transfer.approve([transfer])
+            Transfer.giver_approve([transfer], n.d1.id)
+            Transfer.ship([transfer])
+            # a product not on the transfer is refused, nothing received
+            with self.assertRaises(ScanError):
+                Transfer.receive_transfers([transfer], scans=['P3'])
+            self.assertEqual(Transfer(transfer.id).state, 'shipped')
+            # only the receiver confirms
+            with self.assertRaises(AccessError):
+                Transfer.receive_transfers(
+                    [transfer], scans=['P1'], party_id=n.d1.id)
+            Transfer.receive_transfers([transfer], scans=[
+                    {'code': 'P1', 'quantity': 4}, 'J-1', 'J-1', 'J-1'],
+                party_id=n.d2.id)
+            self.assertEqual(Transfer(transfer.id).state, 'received')
+            self.assertEqual(levels(n.d2),
+                {(p1.id, None): 4, (p2.id, lot.id): 3})
+            line, = Line.search([('discrepancy_state', '=', 'open')])
+            self.assertEqual((line.product, line.missing_quantity), (p2, 3))
+            Line.resolve_discrepancies([line], 'write_off', "Broken")
+            self.assertEqual(Transfer(transfer.id).state, 'done')
+            lost = n.d2.distributor_warehouse.lost_found_location
+            with Transaction().set_context(locations=[lost.id]):
+                self.assertEqual(pool.get('product.product')(p2.id).quantity,
+                    3)
 
     @with_transaction()
     def test_transfer_refusals(self):
