@@ -100,7 +100,8 @@ class Inventory(metaclass=PoolMeta):
             Alert.refresh(list(parties))
 
     @classmethod
-    def _dms_inventory_of(cls, inventory_id, party_id=None):
+    def _dms_inventory_of(cls, inventory_id, party_id=None, draft=True):
+        "The count the caller reaches, of party_id's stock when given"
         Sale = Pool().get('sale.sale')
         inventories = cls.search([('id', '=', int(inventory_id))])
         if not inventories:
@@ -115,7 +116,7 @@ class Inventory(metaclass=PoolMeta):
                         'distributor_stock.msg_count_not_owner',
                         location=inventory.location.rec_name,
                         distributor=party.rec_name))
-        if inventory.state != 'draft':
+        if draft and inventory.state != 'draft':
             raise CountError(gettext(
                     'distributor_stock.msg_count_not_draft',
                     inventory=inventory.rec_name))
@@ -167,20 +168,8 @@ class Inventory(metaclass=PoolMeta):
     def dms_variance_report(cls, inventory_id, party_id=None):
         """The variance per product and lot of a count before (or after)
         its validation: a list of dicts"""
-        Sale = Pool().get('sale.sale')
-        inventories = cls.search([('id', '=', int(inventory_id))])
-        if not inventories:
-            raise AccessError(gettext(
-                    'distributor_stock.msg_count_unreachable',
-                    inventory=inventory_id))
-        inventory, = inventories
-        if party_id is not None:
-            party = Sale._dms_check_party(party_id)
-            if inventory.distributor != party:
-                raise AccessError(gettext(
-                        'distributor_stock.msg_count_not_owner',
-                        location=inventory.location.rec_name,
-                        distributor=party.rec_name))
+        inventory = cls._dms_inventory_of(
+            inventory_id, party_id, draft=False)
         return [{
                 'product': l.product.id,
                 'product_name': l.product.rec_name,
