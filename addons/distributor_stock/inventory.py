@@ -11,6 +11,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
 from .exceptions import CountError
@@ -48,9 +49,9 @@ class Inventory(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'dms_start_count': None,
-                'dms_count_scans': None,
-                'dms_variance_report': None,
+                'dms_start_count': RPC(readonly=False),
+                'dms_count_scans': RPC(readonly=False),
+                'dms_variance_report': RPC(),
                 })
 
     @fields.depends('location')

@@ -9,6 +9,7 @@ from sql.aggregate import Min, Sum
 from sql.conditionals import Case, NullIf
 
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.rpc import RPC
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
@@ -110,6 +111,9 @@ class StockLevel(ModelSQL, ModelView):
         cls._order = [
             ('distributor', 'ASC'), ('product', 'ASC'), ('lot', 'ASC'),
             ('id', 'ASC')]
+        cls.__rpc__.update({
+                'dms_list_levels': RPC(),
+                })
 
     @classmethod
     def table_query(cls):
@@ -193,6 +197,36 @@ class StockLevel(ModelSQL, ModelView):
             if quantity:
                 result[(owner[row[0]], row[1],
                         row[2] if lots else None)] = quantity
+        return result
+
+    @classmethod
+    def dms_list_levels(cls, party_id):
+        """RPC for the portal: the stock of the distributor the caller
+        reaches, per product and lot"""
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        Product = pool.get('product.product')
+        Lot = pool.get('stock.lot')
+        party = Sale._dms_check_party(party_id)
+        levels = cls.levels([party])
+        products = {p.id: p for p in Product.browse(
+                list({p for _, p, _ in levels}))}
+        lots = {l.id: l for l in Lot.browse(
+                list({l for _, _, l in levels if l}))}
+        result = []
+        for (_, product_id, lot_id), quantity in sorted(levels.items()):
+            product = products[product_id]
+            lot = lots.get(lot_id)
+            result.append({
+                    'product': product.id,
+                    'product_code': product.code,
+                    'product_name': product.rec_name,
+                    'lot': lot.id if lot else None,
+                    'lot_number': lot.number if lot else None,
+                    'expiration_date': lot.expiration_date if lot else None,
+                    'quantity': quantity,
+                    'unit': product.default_uom.symbol,
+                    })
         return result
 
     @classmethod

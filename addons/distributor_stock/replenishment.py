@@ -11,8 +11,10 @@ from sql.aggregate import Sum
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, StateTransition, Wizard
 
@@ -211,7 +213,8 @@ class Alert(Workflow, ModelSQL, ModelView):
                     },
                 })
         cls.__rpc__.update({
-                'compute_suggestions': None,
+                'dms_list_alerts': RPC(),
+                'dms_order_alerts': RPC(readonly=False),
                 })
 
     @classmethod
@@ -656,6 +659,43 @@ class Alert(Workflow, ModelSQL, ModelView):
                 cls.write(party_alerts, {'order': sale_id})
                 cls._order_alerts(party_alerts)
         return orders
+
+    @classmethod
+    def dms_list_alerts(cls, party_id, kinds=None):
+        """RPC for the portal: the open alerts of the distributor the
+        caller reaches"""
+        Sale = Pool().get('sale.sale')
+        party = Sale._dms_check_party(party_id)
+        domain = [('party', '=', party.id), ('state', '=', 'open')]
+        if kinds:
+            domain.append(('kind', 'in', list(kinds)))
+        return [{
+                'id': a.id,
+                'kind': a.kind,
+                'product': a.product.id,
+                'product_name': a.product.rec_name,
+                'lot_number': a.lot.number if a.lot else None,
+                'expiration_date': a.expiration_date,
+                'quantity': a.quantity,
+                'on_order': a.on_order,
+                'suggested_quantity': a.suggested_quantity,
+                'advice': a.advice,
+                } for a in cls.search(domain)]
+
+    @classmethod
+    def dms_order_alerts(cls, party_id, alert_ids):
+        """RPC for the portal: the distributor turns its own open
+        below-minimum alerts into a draft order; returns the order id"""
+        Sale = Pool().get('sale.sale')
+        party = Sale._dms_check_party(party_id)
+        alerts = cls.browse(list(map(int, alert_ids)))
+        for alert in alerts:
+            if alert.party != party:
+                raise AccessError(gettext(
+                        'distributor_stock.msg_alert_not_yours',
+                        alert=alert.id, distributor=party.rec_name))
+        orders = cls.create_replenishment_orders(alerts)
+        return orders[0].id if orders else None
 
     @classmethod
     @Workflow.transition('ordered')

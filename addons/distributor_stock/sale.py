@@ -6,6 +6,7 @@ from collections import defaultdict
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
+from trytond.rpc import RPC
 from trytond.transaction import without_check_access
 
 from .exceptions import ScanError
@@ -45,7 +46,7 @@ class Sale(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'dms_receive_scans': None,
+                'dms_receive_scans': RPC(readonly=False),
                 })
 
     @classmethod

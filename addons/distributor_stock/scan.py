@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
+from trytond.rpc import RPC
 
 from .exceptions import ScanError
 
@@ -25,7 +26,7 @@ class Product(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'dms_resolve_scans': None,
+                'dms_resolve_scans': RPC(),
                 })
 
     @classmethod

@@ -10,6 +10,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import (
     Button, StateTransition, StateView, Wizard)
@@ -212,9 +213,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
                     },
                 })
         cls.__rpc__.update({
-                'dms_create_transfer': None,
-                'giver_approve': None,
-                'receive_transfers': None,
+                'dms_create_transfer': RPC(readonly=False),
+                'giver_approve': RPC(readonly=False, instantiate=0),
+                'receive_transfers': RPC(readonly=False, instantiate=0),
                 })
 
     @classmethod

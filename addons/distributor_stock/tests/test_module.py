@@ -6,6 +6,7 @@ from decimal import Decimal
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_employee
 from trytond.pool import Pool
+from trytond.rpc import RPC
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
@@ -525,6 +526,50 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(levels(n.d1), {})
             self.assertEqual(Level.transit_levels([n.d1]),
                 {(n.d1.id, p1.id): 5})
+
+    @with_transaction()
+    def test_portal_api(self):
+        "The methods the portal calls are RPC and check ownership"
+        pool = Pool()
+        Level = pool.get('distributor.stock.level')
+        Alert = pool.get('distributor.stock.alert')
+        Limit = pool.get('distributor.stock.limit')
+        Sale = pool.get('sale.sale')
+        for model, names in [
+                ('distributor.stock.level', ['dms_list_levels']),
+                ('distributor.stock.alert', ['dms_list_alerts',
+                        'dms_order_alerts']),
+                ('distributor.stock.transfer', ['dms_create_transfer',
+                        'giver_approve', 'receive_transfers']),
+                ('stock.inventory', ['dms_start_count', 'dms_count_scans',
+                        'dms_variance_report']),
+                ('sale.sale', ['dms_receive_scans']),
+                ('product.product', ['dms_resolve_scans']),
+                ]:
+            for name in names:
+                with self.subTest(method=name):
+                    self.assertIsInstance(
+                        pool.get(model).__rpc__[name], RPC)
+        with sale_network() as n:
+            p1 = n.products.p1
+            lot = create_lot(p1, 'L-9', expiration_days=20)
+            move_stock(n.d1, p1, 4, lot=lot)
+            levels_, = Level.dms_list_levels(n.d1.id)
+            self.assertEqual((levels_['product_code'], levels_['lot_number'],
+                    levels_['quantity']), ('P1', 'L-9', 4))
+            self.assertEqual(Level.dms_list_levels(n.d2.id), [])
+            Limit.create([{'tier': n.tiers[1].id, 'product': p1.id,
+                        'min_quantity': 10, 'max_quantity': 20}])
+            Alert.refresh()
+            alerts = Alert.dms_list_alerts(n.d1.id)
+            self.assertEqual(sorted(a['kind'] for a in alerts),
+                ['expiry', 'low'])
+            low, = [a['id'] for a in alerts if a['kind'] == 'low']
+            with self.assertRaises(AccessError):
+                Alert.dms_order_alerts(n.d2.id, [low])
+            sale = Sale(Alert.dms_order_alerts(n.d1.id, [low]))
+            self.assertEqual((sale.party, sale.lines[0].quantity),
+                (n.d1, 16))
 
     @with_transaction()
     def test_access_per_role(self):
