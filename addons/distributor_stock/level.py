@@ -52,11 +52,12 @@ def sellout_where(from_location, to_location):
     """Condition on the source and destination locations of a move that
     is sell-out: from a distributor's storage to a customer location
     outside the channel (stores, end customers) or to another
-    distributor's storage (its downstream)"""
+    distributor's storage or incoming transit (its downstream, through
+    a channel order)"""
     return ((from_location.distributor_role == 'storage')
         & (((to_location.type == 'customer')
                 & (to_location.distributor == Null))
-            | ((to_location.distributor_role == 'storage')
+            | (to_location.distributor_role.in_(['storage', 'transit'])
                 & (to_location.distributor != from_location.distributor))))
 
 

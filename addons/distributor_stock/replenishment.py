@@ -27,6 +27,31 @@ KINDS = [
     ('over', "Overstock"),
     ('expiry', "Near Expiry"),
     ]
+
+
+def replenishment_levels(s1, s2, days, z, lead, review, minimum, maximum):
+    """The one replenishment formula of the channel (distributors and
+    stores): from the sum s1 and the sum of squares s2 of the daily
+    demand over days, the service level's z, the lead time and review
+    period in days and the min/max limits, return (d, safety stock,
+    reorder level, target):
+
+    d = s1 / days, s = √(s2 / days − d²),
+    safety stock = z × s × √lead,
+    reorder point = d × lead + safety stock,
+    reorder level = max(minimum, reorder point),
+    target = max(maximum, reorder point + d × review).
+
+    Below the reorder level (stock + on order), order up to the target."""
+    daily = s1 / days
+    sigma = math.sqrt(max(s2 / days - daily * daily, 0.0))
+    safety = z * sigma * math.sqrt(lead)
+    reorder_point = daily * lead + safety
+    reorder_level = max(minimum or 0.0, reorder_point)
+    target = max(maximum or 0.0, reorder_point + daily * review)
+    return daily, safety, reorder_level, target
+
+
 STATES = [
     ('open', "Open"),
     ('ordered', "Ordered"),
@@ -322,16 +347,12 @@ class Alert(Workflow, ModelSQL, ModelView):
             s1, s2 = stats.get((party_id, product_id), (0.0, 0.0))
             if not limit and not s1:
                 continue
-            daily = s1 / days
-            sigma = math.sqrt(max(s2 / days - daily * daily, 0.0))
             lead = (limit.lead_time if limit and limit.lead_time is not None
                 else default_lead)
-            safety = z * sigma * math.sqrt(lead)
-            reorder_point = daily * lead + safety
             minimum = limit.min_quantity if limit else 0.0
             maximum = limit.max_quantity if limit else 0.0
-            reorder_level = max(minimum, reorder_point)
-            target = max(maximum, reorder_point + daily * review)
+            daily, safety, reorder_level, target = replenishment_levels(
+                s1, s2, days, z, lead, review, minimum, maximum)
             stock = on_hand.get((party_id, product_id), 0.0)
             ordered = on_order.get((party_id, product_id), 0.0)
             position = stock + ordered

@@ -1,0 +1,449 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Store promotions run by a distributor within the brand's policy"
+import math
+from collections import defaultdict
+from decimal import Decimal
+
+from sql.aggregate import Count, Sum
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSQL, ModelView, Workflow, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction
+
+from .exceptions import StorePromotionError
+
+KINDS = [
+    ('percentage', "Percentage Off"),
+    ('threshold', "Amount Off Above a Threshold (满减)"),
+    ('buy_get', "Buy X Get Y (买赠)"),
+    ]
+STATES = [
+    ('draft', "Draft"),
+    ('active', "Active"),
+    ('closed', "Closed"),
+    ]
+ZERO = Decimal(0)
+
+
+class Promotion(Workflow, ModelSQL, ModelView):
+    """Store Promotion
+
+    A distributor's promotion for its stores: a percentage off, an amount
+    off above a threshold (满减) or gifts for quantities bought (买赠),
+    over a period, for all or some of its stores and products; applied
+    automatically to their channel orders."""
+    __name__ = 'distributor.store.promotion'
+
+    _draft = {'readonly': Eval('state') != 'draft'}
+
+    name = fields.Char("Name", required=True, states=_draft)
+    distributor = fields.Many2One(
+        'party.party', "Distributor", required=True, ondelete='CASCADE',
+        domain=[('is_distributor', '=', True)], states=_draft)
+    kind = fields.Selection(KINDS, "Kind", required=True, states=_draft)
+    percentage = fields.Numeric(
+        "Percentage", digits=(1, 4),
+        domain=['OR', ('percentage', '=', None),
+            [('percentage', '>', 0), ('percentage', '<=', 1)]],
+        states={
+            'invisible': Eval('kind') != 'percentage',
+            'required': Eval('kind') == 'percentage',
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The share taken off the price, e.g. 0.1 for 10 %.")
+    threshold_amount = fields.Numeric(
+        "Threshold", digits=(16, 2),
+        states={
+            'invisible': Eval('kind') != 'threshold',
+            'required': Eval('kind') == 'threshold',
+            'readonly': Eval('state') != 'draft',
+            })
+    amount_off = fields.Numeric(
+        "Amount Off", digits=(16, 2),
+        states={
+            'invisible': Eval('kind') != 'threshold',
+            'required': Eval('kind') == 'threshold',
+            'readonly': Eval('state') != 'draft',
+            })
+    buy_quantity = fields.Float(
+        "Buy Quantity",
+        states={
+            'invisible': Eval('kind') != 'buy_get',
+            'required': Eval('kind') == 'buy_get',
+            'readonly': Eval('state') != 'draft',
+            })
+    gift_product = fields.Many2One(
+        'product.product', "Gift Product", ondelete='RESTRICT',
+        states={
+            'invisible': Eval('kind') != 'buy_get',
+            'required': Eval('kind') == 'buy_get',
+            'readonly': Eval('state') != 'draft',
+            })
+    gift_quantity = fields.Float(
+        "Gift Quantity",
+        states={
+            'invisible': Eval('kind') != 'buy_get',
+            'required': Eval('kind') == 'buy_get',
+            'readonly': Eval('state') != 'draft',
+            })
+    products = fields.Many2Many(
+        'distributor.store.promotion-product.product', 'promotion',
+        'product', "Products", states=_draft,
+        help="The products it applies to (and count towards a threshold); "
+        "empty for all.")
+    stores = fields.Many2Many(
+        'distributor.store.promotion-party.party', 'promotion', 'store',
+        "Stores",
+        domain=[('is_store', '=', True),
+            ('store_distributor', '=', Eval('distributor', -1))],
+        states=_draft,
+        help="The stores it targets; empty for all the distributor's "
+        "stores.")
+    start_date = fields.Date("Start Date", required=True, states=_draft)
+    end_date = fields.Date(
+        "End Date", required=True, states=_draft,
+        domain=[('end_date', '>=', Eval('start_date', None))])
+    state = fields.Selection(
+        STATES, "State", readonly=True, required=True, sort=False)
+    usage_orders = fields.Function(
+        fields.Integer("Orders"), 'get_usage')
+    usage_discount = fields.Function(
+        fields.Numeric("Discount Given", digits=(16, 2)), 'get_usage')
+    usage_gift_quantity = fields.Function(
+        fields.Float("Gifts Given"), 'get_usage')
+    usages = fields.One2Many(
+        'distributor.store.promotion.usage', 'promotion', "Usage",
+        readonly=True)
+
+    del _draft
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.distributor, Index.Range()),
+                (t.state, Index.Equality(cardinality='low'))))
+        cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'active'),
+            ('active', 'closed'),
+            ('active', 'draft'),
+            }
+        cls._buttons.update({
+                'activate': {
+                    'invisible': Eval('state') != 'draft',
+                    'depends': ['state'],
+                    },
+                'close': {
+                    'invisible': Eval('state') != 'active',
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'active',
+                    'depends': ['state'],
+                    },
+                })
+        cls.__rpc__.update({
+                'dms_list_promotions': RPC(),
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def get_usage(cls, promotions, names):
+        Usage = Pool().get('distributor.store.promotion.usage')
+        usage = Usage.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = [p.id for p in promotions]
+        result = {n: {i: None for i in ids} for n in names}
+        for name in names:
+            for i in ids:
+                result[name][i] = (0 if name == 'usage_orders'
+                    else ZERO if name == 'usage_discount' else 0.0)
+        cursor.execute(*usage.select(usage.promotion,
+                Count(usage.order), Sum(usage.discount_amount),
+                Sum(usage.gift_quantity),
+                where=usage.promotion.in_(ids or [-1]),
+                group_by=[usage.promotion]))
+        for promotion, orders, discount, gifts in cursor:
+            values = {'usage_orders': orders,
+                'usage_discount': Decimal(str(discount or 0)).quantize(
+                    Decimal('0.01')),
+                'usage_gift_quantity': gifts or 0.0}
+            for name in names:
+                result[name][promotion] = values[name]
+        return result
+
+    @property
+    def rate(self):
+        """The share of the price the promotion takes at most: its
+        percentage, the amount off over its threshold, the gifts over the
+        goods (bought and given) for buy X get Y"""
+        if self.kind == 'percentage':
+            return self.percentage or ZERO
+        if self.kind == 'threshold':
+            if not self.threshold_amount:
+                return Decimal(1)
+            return (self.amount_off or ZERO) / self.threshold_amount
+        total = (self.buy_quantity or 0) + (self.gift_quantity or 0)
+        return Decimal(str((self.gift_quantity or 0) / total)) if total \
+            else ZERO
+
+    def overlaps(self, other):
+        if other.distributor != self.distributor:
+            return False
+        if other.end_date < self.start_date or (
+                other.start_date > self.end_date):
+            return False
+        if self.stores and other.stores and not (
+                set(self.stores) & set(other.stores)):
+            return False
+        if self.products and other.products and not (
+                set(self.products) & set(other.products)):
+            return False
+        return True
+
+    @classmethod
+    def check_policy(cls, promotions):
+        """The brand's policy: values that make sense, and promotions that
+        overlap (distributor, dates, stores, products) do not take more
+        than the maximum discount together"""
+        Configuration = Pool().get('distributor.configuration')
+        maximum = Configuration(1).store_promotion_max_discount
+        for promotion in promotions:
+            if promotion.kind == 'threshold' and not (
+                    promotion.amount_off and promotion.amount_off > 0
+                    and promotion.threshold_amount
+                    and promotion.threshold_amount > promotion.amount_off):
+                raise StorePromotionError(gettext(
+                        'distributor_store.msg_promotion_threshold',
+                        promotion=promotion.rec_name))
+            if promotion.kind == 'buy_get' and not (
+                    promotion.buy_quantity and promotion.buy_quantity > 0
+                    and promotion.gift_quantity
+                    and promotion.gift_quantity > 0
+                    and promotion.gift_product):
+                raise StorePromotionError(gettext(
+                        'distributor_store.msg_promotion_buy_get',
+                        promotion=promotion.rec_name))
+            if promotion.kind == 'percentage' and not (
+                    promotion.percentage and promotion.percentage > 0):
+                raise StorePromotionError(gettext(
+                        'distributor_store.msg_promotion_percentage',
+                        promotion=promotion.rec_name))
+            others = [p for p in cls.search([
+                        ('distributor', '=', promotion.distributor.id),
+                        ('state', '=', 'active'),
+                        ('id', '!=', promotion.id),
+                        ('start_date', '<=', promotion.end_date),
+                        ('end_date', '>=', promotion.start_date),
+                        ]) if promotion.overlaps(p)]
+            total = promotion.rate + sum((p.rate for p in others), ZERO)
+            if total > maximum:
+                raise StorePromotionError(gettext(
+                        'distributor_store.msg_promotion_stack',
+                        promotion=promotion.rec_name,
+                        rate=f'{promotion.rate:.0%}',
+                        total=f'{total:.0%}',
+                        maximum=f'{maximum:.0%}',
+                        others=', '.join(p.rec_name for p in others)
+                        or '-'))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('active')
+    def activate(cls, promotions):
+        # one at a time, so that two promotions activated together are
+        # checked against each other
+        for promotion in promotions:
+            cls.check_policy([promotion])
+            cls.write([promotion], {'state': 'active'})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, promotions):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, promotions):
+        pass
+
+    @classmethod
+    def applicable(cls, seller, buyer, date):
+        "The active promotions of the seller for the store on the date"
+        if not buyer.is_store:
+            return []
+        return [p for p in cls.search([
+                    ('distributor', '=', seller.id),
+                    ('state', '=', 'active'),
+                    ('start_date', '<=', date),
+                    ('end_date', '>=', date),
+                    ], order=[('id', 'ASC')])
+            if not p.stores or buyer in p.stores]
+
+    def qualifies(self, product):
+        return not self.products or product in self.products
+
+    @classmethod
+    def apply(cls, orders):
+        """Price the orders with the promotions in force: percentages on
+        the qualifying lines (capped by the policy), the threshold amount
+        off once per order, gift lines for buy X get Y; each promotion
+        used leaves a usage record"""
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        Line = pool.get('distributor.channel.order.line')
+        Usage = pool.get('distributor.store.promotion.usage')
+        Price = pool.get('distributor.store.price')
+        Configuration = pool.get('distributor.configuration')
+        maximum = Configuration(1).store_promotion_max_discount
+        usages, gifts, lines_to_save = [], [], []
+        orders = Order.browse(list(map(int, orders)))
+        for order in orders:
+            promotions = cls.applicable(order.seller, order.buyer, order.date)
+            discount_amount = ZERO
+            lines = [l for l in order.lines if not l.promotion_gift]
+            used = defaultdict(lambda: [ZERO, 0.0])
+            for line in lines:
+                rates = [(p, p.percentage) for p in promotions
+                    if p.kind == 'percentage' and p.qualifies(line.product)]
+                if not rates:
+                    continue
+                rate = min(sum((r for _, r in rates), ZERO), maximum)
+                line.discount = rate
+                line.unit_price = line.base_price
+                line.promotion = max(rates, key=lambda r: r[1])[0]
+                lines_to_save.append(line)
+                gross = Decimal(str(line.quantity)) * line.base_price
+                share = sum((r for _, r in rates), ZERO)
+                for promotion, r in rates:
+                    used[promotion][0] += (gross * rate * r / share
+                        ).quantize(Decimal('0.01'))
+            for promotion in promotions:
+                if promotion.kind == 'threshold':
+                    base = sum((l._amount(l.quantity) for l in lines
+                            if promotion.qualifies(l.product)), ZERO)
+                    if base >= promotion.threshold_amount:
+                        discount_amount += promotion.amount_off
+                        used[promotion][0] += promotion.amount_off
+                elif promotion.kind == 'buy_get':
+                    bought = sum(l.quantity for l in lines
+                        if promotion.qualifies(l.product))
+                    times = math.floor(bought / promotion.buy_quantity
+                        + 1e-9)
+                    if times > 0:
+                        product = promotion.gift_product
+                        quantity = product.default_uom.round(
+                            times * promotion.gift_quantity)
+                        price = Price.prices_for(
+                            order.seller, [product])[product.id]
+                        gifts.append(Line(order=order, product=product,
+                                quantity=quantity, base_price=price,
+                                unit_price=price, discount=Decimal(1),
+                                promotion=promotion, promotion_gift=True))
+                        used[promotion][0] += (Decimal(str(quantity))
+                            * price).quantize(Decimal('0.01'))
+                        used[promotion][1] += quantity
+            order.discount_amount = discount_amount
+            for promotion, (amount, gift_quantity) in used.items():
+                usages.append(Usage(promotion=promotion, order=order,
+                        discount_amount=amount, gift_quantity=gift_quantity))
+        Line.save(lines_to_save + gifts)
+        Order.save(orders)
+        Usage.save(usages)
+
+    @classmethod
+    def dms_list_promotions(cls, party_id):
+        """The active promotions a distributor runs, or that target a
+        store, as dicts"""
+        Order = Pool().get('distributor.channel.order')
+        party = Order._dms_acting(party_id)
+        if party.is_store:
+            promotions = [p for p in cls.search([
+                        ('distributor', '=', party.store_distributor.id),
+                        ('state', '=', 'active'),
+                        ]) if not p.stores or party in p.stores]
+        else:
+            promotions = cls.search([
+                    ('distributor', '=', party.id),
+                    ('state', 'in', ['draft', 'active']),
+                    ])
+        return [{
+                'id': p.id,
+                'name': p.name,
+                'kind': p.kind,
+                'start_date': p.start_date.isoformat(),
+                'end_date': p.end_date.isoformat(),
+                'percentage': str(p.percentage) if p.percentage else None,
+                'threshold': str(p.threshold_amount)
+                if p.threshold_amount else None,
+                'amount_off': str(p.amount_off) if p.amount_off else None,
+                'buy_quantity': p.buy_quantity,
+                'gift_product': p.gift_product.code
+                if p.gift_product else None,
+                'gift_quantity': p.gift_quantity,
+                'products': [x.code for x in p.products],
+                } for p in promotions]
+
+
+class PromotionProduct(ModelSQL):
+    "Store Promotion - Product"
+    __name__ = 'distributor.store.promotion-product.product'
+    promotion = fields.Many2One(
+        'distributor.store.promotion', "Promotion", required=True,
+        ondelete='CASCADE')
+    product = fields.Many2One(
+        'product.product', "Product", required=True, ondelete='CASCADE')
+
+
+class PromotionStore(ModelSQL):
+    "Store Promotion - Store"
+    __name__ = 'distributor.store.promotion-party.party'
+    promotion = fields.Many2One(
+        'distributor.store.promotion', "Promotion", required=True,
+        ondelete='CASCADE')
+    store = fields.Many2One(
+        'party.party', "Store", required=True, ondelete='CASCADE')
+
+
+class PromotionUsage(ModelSQL, ModelView):
+    "Store Promotion Usage"
+    __name__ = 'distributor.store.promotion.usage'
+
+    promotion = fields.Many2One(
+        'distributor.store.promotion', "Promotion", required=True,
+        readonly=True, ondelete='CASCADE')
+    order = fields.Many2One(
+        'distributor.channel.order', "Order", required=True, readonly=True,
+        ondelete='CASCADE')
+    store = fields.Function(
+        fields.Many2One('party.party', "Store"), 'get_store')
+    date = fields.Function(fields.Date("Date"), 'get_date')
+    discount_amount = fields.Numeric(
+        "Discount", digits=(16, 2), readonly=True)
+    gift_quantity = fields.Float("Gift Quantity", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.promotion, Index.Range())),
+                Index(t, (t.order, Index.Range())),
+                })
+
+    def get_store(self, name):
+        return self.order.buyer.id
+
+    def get_date(self, name):
+        return self.order.date

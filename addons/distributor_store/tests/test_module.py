@@ -1,0 +1,719 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+import datetime as dt
+import math
+from decimal import Decimal
+
+from trytond.exceptions import UserError
+from trytond.model import ModelSingleton, ModelSQL
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import CompanyTestMixin, create_employee
+from trytond.pool import Pool
+from trytond.rpc import RPC
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+from distributor_sale.tests.test_module import make_user
+from distributor_stock.replenishment import replenishment_levels
+from distributor_stock.tests.test_module import create_lot, levels
+from distributor_stock.tests.tools import move_stock
+from distributor_store.exceptions import (
+    CoverageError, DiversionError, StoreError, StoreOrderError,
+    StorePriceError, StorePromotionError, StoreValidationError)
+
+from .tools import channel_order, create_store, delivered_order, store_network
+
+
+def today():
+    return Pool().get('ir.date').today()
+
+
+class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
+    "Test Distributor Store module"
+    module = 'distributor_store'
+    extras = []
+
+    @with_transaction()
+    def test_every_model_has_denying_default_access(self):
+        "Every model of the module has a default access row that denies"
+        pool = Pool()
+        Access = pool.get('ir.model.access')
+        IrModel = pool.get('ir.model')
+        checked = 0
+        for name, Model in pool.iterobject():
+            if (not issubclass(Model, ModelSQL)
+                    or callable(getattr(Model, 'table_query', None))
+                    or issubclass(Model, ModelSingleton)):
+                continue
+            model, = IrModel.search([('name', '=', name)])
+            if model.module != 'distributor_store':
+                continue
+            checked += 1
+            with self.subTest(model=name):
+                default, = Access.search([
+                        ('model', '=', name), ('group', '=', None)])
+                self.assertFalse(default.perm_read or default.perm_write
+                    or default.perm_create or default.perm_delete)
+        self.assertGreaterEqual(checked, 15)
+
+    # Stores --------------------------------------------------------------
+
+    @with_transaction()
+    def test_store_rules(self):
+        "A store lies in its distributor's territories; moves are logged"
+        pool = Pool()
+        Party = pool.get('party.party')
+        with store_network() as n:
+            t = n.territories
+            with self.assertRaises(StoreValidationError):
+                create_store("Outside", n.d1, t.hz)
+            spare = create_store("Spare", n.d1, t.nj)
+            with self.assertRaises(StoreValidationError):
+                Party.write([spare], {'store_territory': t.gz.id})
+            # the distributor changes only through the Move Store action
+            with self.assertRaises(StoreError):
+                Party.write([n.s1], {'store_distributor': n.d2.id})
+            # moving into a territory the new distributor does not cover
+            with self.assertRaises(StoreValidationError):
+                Party.move_stores([n.s1], n.d2, None, "Reorganisation")
+            with self.assertRaises(StoreError):
+                Party.move_stores([n.s1], n.d2, t.hz, " ")
+            # an open order blocks the move
+            channel_order(n.d1, n.s1, [(n.products.p1, 1)], submit=False)
+            with self.assertRaises(StoreError):
+                Party.move_stores([n.s1], n.d2, t.hz, "Reorganisation")
+            log, = Party.move_stores([n.s2], n.d2, t.hz, "Reorganisation")
+            s2 = Party(n.s2.id)
+            self.assertEqual((s2.store_distributor, s2.store_territory),
+                (n.d2, t.hz))
+            self.assertEqual((log.from_distributor, log.to_distributor,
+                    log.from_territory, log.reason),
+                (n.d1, n.d2, t.sz, "Reorganisation"))
+            self.assertEqual(list(s2.store_moves), [log])
+            Party.store_close([n.s3])
+            self.assertEqual(Party(n.s3.id).store_state, 'closed')
+            with self.assertRaises(StoreOrderError):
+                channel_order(n.d2, n.s3, [(n.products.p1, 1)])
+            # a customer's usual store is one of its distributor's
+            with self.assertRaises(UserError):
+                Party.write([n.c1], {'customer_store': n.s3.id})
+
+    # Channel orders ------------------------------------------------------
+
+    @with_transaction()
+    def test_store_order_flow(self):
+        """Priced from the store price list, approved, delivered from
+        stock (sell-out), received short, resolved, billed"""
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        Price = pool.get('distributor.store.price')
+        Turnover = pool.get('distributor.stock.turnover')
+        Message = pool.get('distributor.message')
+        with store_network() as n:
+            p1, p2 = n.products.p1, n.products.p2
+            Price.create([{'distributor': n.d1.id, 'product': p1.id,
+                        'price': Decimal('12.5')}])
+            move_stock(n.d1, p1, 30)
+            move_stock(n.d1, p2, 10)
+            order = channel_order(n.d1, n.s1, [(p1, 10), (p2, 4)])
+            self.assertEqual(order.state, 'submitted')
+            self.assertTrue(order.number.startswith('CO'))
+            self.assertEqual(order.buyer_kind, 'store')
+            line1, line2 = order.lines
+            # own price, else the list price (no bound for P2)
+            self.assertEqual(line1.unit_price, Decimal('12.5'))
+            self.assertEqual(line2.unit_price, Decimal(20))
+            self.assertEqual(order.total_amount, Decimal('205.00'))
+            self.assertTrue(Message.search([('party', '=', n.d1.id),
+                        ('origin', '=', str(order))]))
+            Order.approve([order])
+            Order.deliver([order])
+            order = Order(order.id)
+            self.assertEqual(order.state, 'delivered')
+            self.assertEqual(order.billed_amount, Decimal('205.00'))
+            self.assertEqual(levels(n.d1, p1), {(p1.id, None): 20})
+            with Transaction().set_context(
+                    date=today(), days=7):
+                turnover, = Turnover.search([
+                        ('distributor', '=', n.d1.id),
+                        ('product', '=', p1.id)])
+                self.assertEqual(turnover.sellout, 10)
+            # the store counts 8 of 10
+            Order.receive_orders([order], {line1.id: 8})
+            order = Order(order.id)
+            self.assertEqual(order.state, 'received')
+            self.assertEqual(order.open_discrepancies, 1)
+            self.assertEqual(order.billed_amount, Decimal('180.00'))
+            Order.resolve_lines({line1.id: 'return'})
+            order = Order(order.id)
+            self.assertEqual(order.state, 'done')
+            self.assertEqual(levels(n.d1, p1), {(p1.id, None): 22})
+
+    @with_transaction()
+    def test_downstream_distributor_order(self):
+        "A sub-distributor orders from its upstream; goods enter its stock"
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        with store_network() as n:
+            p1 = n.products.p1
+            move_stock(n.d1, p1, 50)
+            order = Order(Order.dms_create_channel_order(
+                    n.d3.id, [{'product': 'P1', 'quantity': 20}],
+                    submit=True))
+            self.assertEqual((order.seller, order.buyer, order.buyer_kind),
+                (n.d1, n.d3, 'distributor'))
+            with self.assertRaises(AccessError):
+                Order.dms_approve_channel_orders(n.d3.id, [order.id])
+            Order.dms_approve_channel_orders(n.d1.id, [order.id])
+            Order.dms_deliver_channel_orders(n.d1.id, [order.id])
+            self.assertEqual(levels(n.d1, p1), {(p1.id, None): 30})
+            self.assertEqual(levels(n.d3, p1), {})
+            # the buyer confirms by scanning 19 units
+            Order.dms_receive_channel_order(n.d3.id, order.id,
+                scans=[{'code': 'P1', 'quantity': 19}])
+            order = Order(order.id)
+            self.assertEqual(levels(n.d3, p1), {(p1.id, None): 19})
+            self.assertEqual(order.state, 'received')
+            Order.resolve_lines({order.lines[0].id: 'write_off'})
+            self.assertEqual(Order(order.id).state, 'done')
+            orders = Order.dms_list_channel_orders(n.d3.id, role='buyer')
+            self.assertEqual([o['state'] for o in orders], ['done'])
+
+    @with_transaction()
+    def test_anti_diversion(self):
+        "Sales outside the seller's own channel are refused, nothing kept"
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        Party = pool.get('party.party')
+        with store_network() as n:
+            p1, p3 = n.products.p1, n.products.p3
+            count = Order.search_count([])
+            # another distributor's store, a distributor that is not a
+            # downstream, a customer of another distributor
+            for buyer in [n.s3, n.d2]:
+                with self.subTest(buyer=buyer.rec_name):
+                    with self.assertRaises(DiversionError):
+                        Order.dms_create_channel_order(n.d1.id,
+                            [{'product': 'P1', 'quantity': 1}],
+                            buyer_id=buyer.id)
+            with self.assertRaises(DiversionError):
+                Order.dms_create_channel_order(n.d2.id,
+                    [{'product': 'P1', 'quantity': 1}], buyer_id=n.c1.id)
+            # unauthorized product, quantity not positive
+            with self.assertRaises(StoreOrderError):
+                Order.dms_create_channel_order(n.d1.id,
+                    [{'product': p3.id, 'quantity': 1}], buyer_id=n.s1.id)
+            for quantity in [0, -2, 'x']:
+                with self.assertRaises(StoreOrderError):
+                    Order.dms_create_channel_order(n.d1.id,
+                        [{'product': 'P1', 'quantity': quantity}],
+                        buyer_id=n.s1.id)
+            self.assertEqual(Order.search_count([]), count)
+            # a store left outside when its distributor's territories
+            # change cannot be delivered
+            order = channel_order(n.d1, n.s2, [(p1, 1)])
+            move_stock(n.d1, p1, 1)
+            Order.approve([order])
+            Party.write([n.d1], {'territories': [
+                        ('remove', [n.territories.js.id]),
+                        ('add', [n.territories.nj.id])]})
+            with self.assertRaises(DiversionError):
+                Order.deliver([order])
+            self.assertEqual(Order(order.id).state, 'approved')
+            # a store buys from its own distributor only
+            order = Order(Order.dms_create_channel_order(
+                    n.s1.id, [{'product': 'P1', 'quantity': 2}]))
+            self.assertEqual((order.seller, order.buyer), (n.d1, n.s1))
+
+    @with_transaction()
+    def test_backorder_reject_cancel_lock(self):
+        "Short stock back-orders; reasons required; submitted is locked"
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        with store_network() as n:
+            p1 = n.products.p1
+            move_stock(n.d1, p1, 3)
+            order = channel_order(n.d1, n.s1, [(p1, 5)])
+            Order.approve([order])
+            self.assertTrue(Order(order.id).backordered)
+            self.assertEqual(Order.search([('backordered', '=', True)]),
+                [order])
+            with self.assertRaises(StoreOrderError):
+                Order.deliver([order])
+            self.assertEqual(Order(order.id).state, 'approved')
+            move_stock(n.d1, p1, 2)
+            self.assertFalse(Order(order.id).backordered)
+            Order.deliver([order])
+            self.assertEqual(levels(n.d1, p1), {})
+
+            first = channel_order(n.d1, n.s1, [(p1, 1)])
+            second = channel_order(n.d1, n.s2, [(p1, 1)])
+            with self.assertRaises(StoreOrderError):
+                Order.reject_orders([first, second], ' ')
+            Order.reject_orders([first, second], "Out of season")
+            self.assertEqual({o.state for o in Order.browse(
+                        [first.id, second.id])}, {'rejected'})
+            # the workflow ignores an approval of a rejected order
+            Order.approve([first])
+            self.assertEqual(Order(first.id).state, 'rejected')
+            Order.draft([first])
+            Order.cancel_orders([first], "Store closed for works")
+            self.assertEqual(Order(first.id).state, 'cancelled')
+            third = channel_order(n.d1, n.s1, [(p1, 1)])
+            with Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Order.write([third], {'date': today()})
+                with self.assertRaises(AccessError):
+                    pool.get('distributor.channel.order.line').write(
+                        list(third.lines), {'quantity': 9})
+                Order.write([third], {'comment': "Deliver before noon"})
+
+    # Diversion -----------------------------------------------------------
+
+    @with_transaction()
+    def test_diversion_incident_from_scanned_lot(self):
+        "A lot found at a store of another distributor raises an incident"
+        pool = Pool()
+        Check = pool.get('distributor.store.check')
+        Incident = pool.get('distributor.diversion.incident')
+        Order = pool.get('distributor.channel.order')
+        with store_network() as n:
+            p1 = n.products.p1
+            lot_d2 = create_lot(p1, 'LOT-ZJ')
+            lot_d1 = create_lot(p1, 'LOT-JS')
+            move_stock(n.d2, p1, 10, lot=lot_d2)
+            move_stock(n.d1, p1, 10, lot=lot_d1)
+            # D1's own lot at its store is fine; D2's lot is diverted
+            result = Check.dms_shelf_check(n.d1.id, n.s1.id, [
+                    {'code': 'P1', 'lot': 'LOT-JS', 'quantity': 3},
+                    {'code': 'P1', 'lot': 'LOT-ZJ', 'quantity': 2},
+                    ])
+            incident, = Incident.search([])
+            self.assertEqual(result['incidents'][0]['id'], incident.id)
+            self.assertEqual((incident.store, incident.store_distributor,
+                    incident.shipped_to, incident.lot, incident.quantity,
+                    incident.state),
+                (n.s1, n.d1, n.d2, lot_d2, 2, 'open'))
+            self.assertIn('LOT-ZJ', incident.rec_name)
+            self.assertIn(n.d2.rec_name, incident.evidence)
+            Incident.confirm([incident])
+            self.assertEqual(Incident(incident.id).state, 'confirmed')
+            # a lot sold on by D1 to its sub-distributor D3 is D3's too
+            order = channel_order(n.d1, n.d3, [(p1, 4)])
+            Order.approve([order])
+            Order.deliver([order])
+            s4 = create_store("Store of D3", n.d3, n.territories.nj)
+            Check.dms_shelf_check(n.d3.id, s4.id,
+                [{'code': 'P1', 'lot': 'LOT-JS'}])
+            self.assertEqual(Incident.search_count([]), 1)
+            # another distributor's store cannot be checked through D1
+            with self.assertRaises(AccessError):
+                Check.dms_shelf_check(n.d1.id, n.s3.id, ['P1'])
+
+    # Replenishment -------------------------------------------------------
+
+    @with_transaction()
+    def test_store_replenishment(self):
+        "Min/max and velocity suggestions turn into draft store orders"
+        pool = Pool()
+        Limit = pool.get('distributor.store.limit')
+        Config = pool.get('distributor.configuration')
+        Order = pool.get('distributor.channel.order')
+        Check = pool.get('distributor.store.check')
+        with store_network() as n:
+            p1, p2 = n.products.p1, n.products.p2
+            config = Config(1)
+            # S1 received 6 P1 ten days ago and 3 two days ago
+            delivered_order(n.d1, n.s1, [(p1, 6)], days_ago=10)
+            delivered_order(n.d1, n.s1, [(p1, 3)], days_ago=2)
+            Limit.create([{'store': n.s2.id, 'product': p1.id,
+                        'min_quantity': 10, 'max_quantity': 24},
+                    {'store': n.s1.id, 'product': p1.id,
+                        'min_quantity': 10, 'max_quantity': 20}])
+            suggestions = {(s['store'], s['product']): s
+                for s in Limit.suggestions([n.s1, n.s2])}
+            # S2: min/max only, nothing in stock
+            s2 = suggestions[(n.s2.id, p1.id)]
+            self.assertEqual((s2['stock'], s2['suggested_quantity']),
+                (0, 24))
+            # S1: the channel's formula on the store's demand (9 units
+            # over the window: 6 then 3, so s1 = 9 and s2 = 36 + 9)
+            days = config.stock_history_days
+            z = 1.6449
+            daily, safety, level, target = replenishment_levels(
+                9, 45, days, z, config.store_lead_time_days,
+                config.stock_review_days, 10, 20)
+            s1 = suggestions[(n.s1.id, p1.id)]
+            self.assertAlmostEqual(s1['daily_demand'], round(daily, 2))
+            self.assertAlmostEqual(s1['reorder_level'], round(level, 2))
+            self.assertAlmostEqual(s1['target_quantity'], round(target, 2))
+            # without a shelf check: received over the estimate window
+            # (14 days) less the demand over it
+            stock = 9 - daily * config.store_shelf_life_days
+            self.assertAlmostEqual(s1['stock'], round(stock, 2))
+            self.assertEqual(s1['suggested_quantity'],
+                math.ceil(target - stock))
+            # a shelf check gives the stock: 5 on the shelf today
+            Check.dms_shelf_check(n.d1.id, n.s1.id,
+                [{'code': 'P1', 'quantity': 5}])
+            s1, = [s for s in Limit.suggestions([n.s1])
+                if s['product'] == p1.id]
+            self.assertEqual((s1['stock'], s1['suggested_quantity']),
+                (5, 15))
+            orders = Limit.create_orders([{'store': n.s2.id,
+                        'product': p1.id, 'quantity': 24},
+                    {'store': n.s2.id, 'product': p2.id, 'quantity': 6}])
+            order, = orders
+            self.assertEqual((order.seller, order.buyer, order.state),
+                (n.d1, n.s2, 'draft'))
+            self.assertEqual(sorted(l.quantity for l in order.lines),
+                [6, 24])
+            # what is on order counts in the position
+            suggestions = {(s['store'], s['product']): s
+                for s in Limit.suggestions([n.s2])}
+            self.assertNotIn((n.s2.id, p1.id), suggestions)
+            ids = Limit.dms_order_store_suggestions(n.d1.id, [
+                    {'store': n.s1.id, 'product': p1.id, 'quantity': 2}])
+            self.assertEqual(Order(ids[0]).buyer, n.s1)
+            with self.assertRaises(StoreError):
+                Limit.dms_order_store_suggestions(n.d1.id, [
+                        {'store': n.s3.id, 'product': p1.id,
+                            'quantity': 2}])
+
+    # Coverage ------------------------------------------------------------
+
+    @with_transaction()
+    def test_coverage_plan(self):
+        "Progress counts each (store, product) pair once, since the start"
+        pool = Pool()
+        Plan = pool.get('distributor.coverage.plan')
+        Progress = pool.get('distributor.coverage.progress')
+        Missing = pool.get('distributor.coverage.missing')
+        Check = pool.get('distributor.store.check')
+        with store_network() as n:
+            p1, p2 = n.products.p1, n.products.p2
+            # delivered before the plan: does not count
+            delivered_order(n.d1, n.s1, [(p2, 1)], days_ago=5)
+            plan, = Plan.create([{
+                        'name': "Summer drinks",
+                        'owner_distributor': n.d1.id,
+                        'start_date': today() - dt.timedelta(days=1),
+                        'deadline': today() + dt.timedelta(days=30),
+                        'territories': [('add', [n.territories.js.id])],
+                        'products': [('add', [p1.id, p2.id])],
+                        }])
+            empty, = Plan.create([{
+                        'name': "Nowhere",
+                        'start_date': today(),
+                        'deadline': today(),
+                        'territories': [('add', [n.territories.gz.id])],
+                        'products': [('add', [p1.id])],
+                        }])
+            with self.assertRaises(CoverageError):
+                Plan.start([empty])
+            Plan.write([empty], {'territories': [
+                        ('remove', [n.territories.gz.id])]})
+            with self.assertRaises(CoverageError):
+                Plan.start([empty])
+            Plan.start([plan])
+            plan = Plan(plan.id)
+            self.assertEqual({s.store for s in plan.stores}, {n.s1, n.s2})
+            self.assertEqual((plan.pair_count, plan.covered_count),
+                (4, 0))
+            delivered_order(n.d1, n.s1, [(p1, 2)])
+            delivered_order(n.d1, n.s1, [(p1, 3)])
+            plan = Plan(plan.id)
+            self.assertEqual((plan.covered_count, plan.progress), (1, 0.25))
+            # a shelf check finding P2 at S2 covers that pair
+            Check.dms_shelf_check(n.d1.id, n.s2.id, ['P2'])
+            plan = Plan(plan.id)
+            self.assertEqual(plan.covered_count, 2)
+            rows = {(r.product, r.territory): (r.pairs, r.covered)
+                for r in Progress.search([('plan', '=', plan.id)])}
+            nj, sz = n.territories.nj, n.territories.sz
+            self.assertEqual(rows, {(p1, nj): (1, 1), (p1, sz): (1, 0),
+                    (p2, nj): (1, 0), (p2, sz): (1, 1)})
+            missing = {(m.store, m.product) for m in Missing.search(
+                    [('plan', '=', plan.id)])}
+            self.assertEqual(missing, {(n.s2, p1), (n.s1, p2)})
+            progress, = Plan.dms_plan_progress(n.d1.id)
+            self.assertEqual((progress['pairs'], progress['covered']), (4, 2))
+
+    # Prices and promotions -------------------------------------------------
+
+    @with_transaction()
+    def test_store_prices_within_bounds(self):
+        "Store prices stay within the brand's bounds, territory first"
+        pool = Pool()
+        Bound = pool.get('distributor.store.price.bound')
+        Price = pool.get('distributor.store.price')
+        with store_network() as n:
+            p1 = n.products.p1
+            with self.assertRaises(StorePriceError):
+                Bound.create([{'product': p1.id, 'guide_price': 10,
+                            'min_price': 11, 'max_price': 12}])
+            Bound.create([
+                    {'product': p1.id, 'guide_price': Decimal(10),
+                        'min_price': Decimal(8), 'max_price': Decimal(13)},
+                    {'product': p1.id, 'territory': n.territories.js.id,
+                        'guide_price': Decimal(10),
+                        'min_price': Decimal(9), 'max_price': Decimal(11)},
+                    ])
+            # D1 (Jiangsu) follows the Jiangsu bound, D2 the general one
+            with self.assertRaises(StorePriceError):
+                Price.create([{'distributor': n.d1.id, 'product': p1.id,
+                            'price': Decimal(12)}])
+            Price.create([{'distributor': n.d2.id, 'product': p1.id,
+                        'price': Decimal(12)}])
+            with self.assertRaises(StorePriceError):
+                Price.dms_set_prices(n.d1.id, {p1.id: '8.5'})
+            self.assertFalse(Price.search([('distributor', '=', n.d1.id),
+                        ('price', '=', Decimal('8.5'))]))
+            Price.dms_set_prices(n.d1.id, {p1.id: '10.5'})
+            listed, = Price.dms_list_prices(n.d1.id)
+            self.assertEqual(tuple(Decimal(listed[k]) for k in [
+                        'price', 'min_price', 'max_price']),
+                (Decimal('10.5'), 9, 11))
+            # a store order uses the guide price without an own price
+            order = channel_order(n.d2, n.s3, [(p1, 1)])
+            self.assertEqual(order.lines[0].unit_price, Decimal(12))
+            order = channel_order(n.d1, n.s1, [(p1, 1)])
+            self.assertEqual(order.lines[0].unit_price, Decimal('10.5'))
+            # tightened bounds refuse the existing price on submission
+            with self.assertRaises(StorePriceError):
+                Bound.write(Bound.search([('territory', '!=', None)]),
+                    {'max_price': Decimal(10)})
+
+    @with_transaction()
+    def test_store_promotions(self):
+        "Percentage, threshold and gifts applied on orders; policy cap"
+        pool = Pool()
+        Promotion = pool.get('distributor.store.promotion')
+        Order = pool.get('distributor.channel.order')
+        with store_network() as n:
+            p1, p2 = n.products.p1, n.products.p2
+            start, end = today(), today() + dt.timedelta(days=10)
+            common = {'distributor': n.d1.id, 'start_date': start,
+                'end_date': end}
+            pct, threshold, gift, extra, other = Promotion.create([
+                    dict(common, name="Cola 10%", kind='percentage',
+                        percentage=Decimal('0.1'),
+                        products=[('add', [p1.id])]),
+                    dict(common, name="100 off 10", kind='threshold',
+                        threshold_amount=Decimal(100),
+                        amount_off=Decimal(10)),
+                    dict(common, name="Buy 10 juice get 1", kind='buy_get',
+                        buy_quantity=10, gift_product=p2.id,
+                        gift_quantity=1, products=[('add', [p2.id])],
+                        stores=[('add', [n.s1.id])]),
+                    dict(common, name="Cola 15% more", kind='percentage',
+                        percentage=Decimal('0.15'),
+                        products=[('add', [p1.id])]),
+                    dict(common, name="Juice 10%", kind='percentage',
+                        percentage=Decimal('0.1'),
+                        products=[('add', [p2.id])]),
+                    ])
+            Promotion.activate([pct, threshold, gift])
+            # 10% + 10% (threshold) + 15% would exceed the 30% policy
+            with self.assertRaises(StorePromotionError):
+                Promotion.activate([extra])
+            self.assertEqual(Promotion(extra.id).state, 'draft')
+            # juice: 10% + 10% + gifts 1/11 stays within 30%
+            Promotion.activate([other])
+            with self.assertRaises(StorePromotionError):
+                Promotion.create([dict(common, name="Bad", kind='threshold',
+                            threshold_amount=Decimal(5),
+                            amount_off=Decimal(6))]) and \
+                    Promotion.activate(Promotion.search(
+                            [('name', '=', "Bad")]))
+            move_stock(n.d1, p1, 10)
+            move_stock(n.d1, p2, 30)
+            order = channel_order(n.d1, n.s1, [(p1, 10), (p2, 20)])
+            lines = {(l.product, l.promotion_gift): l for l in order.lines}
+            cola = lines[(p1, False)]
+            juice = lines[(p2, False)]
+            self.assertEqual((cola.discount, cola.amount),
+                (Decimal('0.1'), Decimal('90.00')))
+            self.assertEqual((juice.discount, juice.amount),
+                (Decimal('0.1'), Decimal('360.00')))
+            free = lines[(p2, True)]
+            self.assertEqual((free.quantity, free.amount), (2, 0))
+            self.assertEqual(order.discount_amount, Decimal(10))
+            self.assertEqual(order.total_amount, Decimal('440.00'))
+            # S2 is not targeted by the gift promotion
+            order2 = channel_order(n.d1, n.s2, [(p2, 10)])
+            self.assertFalse(any(l.promotion_gift for l in order2.lines))
+            Order.approve([order])
+            Order.deliver([order])
+            self.assertEqual(levels(n.d1, p2), {(p2.id, None): 8})
+            self.assertEqual(Order(order.id).billed_amount,
+                Decimal('440.00'))
+            gift = Promotion(gift.id)
+            self.assertEqual((gift.usage_orders, gift.usage_gift_quantity,
+                    gift.usage_discount), (1, 2, Decimal('40.00')))
+            # a rejected order no longer counts
+            Order.reject_orders([order2], "Duplicate")
+            other = Promotion(other.id)
+            self.assertEqual(other.usage_orders, 1)
+            listed = Promotion.dms_list_promotions(n.s2.id)
+            self.assertNotIn(gift.id, [p['id'] for p in listed])
+
+    # Statements ------------------------------------------------------------
+
+    @with_transaction()
+    def test_store_statement(self):
+        "Opening, deliveries, payments and closing per store and period"
+        pool = Pool()
+        Payment = pool.get('distributor.store.payment')
+        Statement = pool.get('distributor.store.statement')
+        with store_network() as n:
+            p1 = n.products.p1
+            delivered_order(n.d1, n.s1, [(p1, 10)], days_ago=40)
+            Payment.dms_record_payment(n.d1.id, n.s1.id, '60',
+                date=(today() - dt.timedelta(days=35)).isoformat())
+            delivered_order(n.d1, n.s1, [(p1, 5)], days_ago=3)
+            Payment.dms_record_payment(n.d1.id, n.s1.id, 30,
+                method='wechat')
+            with self.assertRaises(UserError):
+                Payment.dms_record_payment(n.d1.id, n.s1.id, -5)
+            with self.assertRaises(AccessError):
+                Payment.dms_record_payment(n.d1.id, n.s3.id, 5)
+            start = today() - dt.timedelta(days=10)
+            result = Statement.statement(n.d1, n.s1, start, today())
+            self.assertEqual(result['opening_balance'], Decimal('40.00'))
+            self.assertEqual(result['delivered_amount'], Decimal('50.00'))
+            self.assertEqual(result['paid_amount'], Decimal('30.00'))
+            self.assertEqual(result['closing_balance'], Decimal('60.00'))
+            self.assertEqual([l['balance'] for l in result['lines']],
+                [Decimal('90.00'), Decimal('60.00')])
+            with Transaction().set_context(start_date=start,
+                    end_date=today()):
+                row, = Statement.search([('store', '=', n.s1.id)])
+                self.assertEqual((row.opening_balance, row.delivered_amount,
+                        row.paid_amount, row.closing_balance),
+                    (40, 50, 30, 60))
+            api = Statement.dms_store_statement(n.s1.id, n.s1.id,
+                start.isoformat(), today().isoformat())
+            self.assertEqual(api['closing_balance'], '60.00')
+            with self.assertRaises(AccessError):
+                Statement.dms_store_statement(n.d2.id, n.s1.id,
+                    start.isoformat(), today().isoformat())
+            payment, = Payment.search([('method', '=', 'wechat')])
+            with Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Payment.write([payment], {'amount': 1})
+
+    # Portal API and access -------------------------------------------------
+
+    @with_transaction()
+    def test_portal_api(self):
+        "The portal's methods are RPC and keep to the caller's own records"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Order = pool.get('distributor.channel.order')
+        for model, names in [
+                ('party.party', ['dms_list_stores', 'dms_save_store',
+                        'dms_list_customers', 'dms_save_customer']),
+                ('distributor.channel.order', ['dms_create_channel_order',
+                        'dms_list_channel_orders',
+                        'dms_approve_channel_orders',
+                        'dms_reject_channel_orders',
+                        'dms_deliver_channel_orders',
+                        'dms_receive_channel_order',
+                        'dms_cancel_channel_orders']),
+                ('distributor.store.price', ['dms_set_prices',
+                        'dms_list_prices']),
+                ('distributor.store.promotion', ['dms_list_promotions']),
+                ('distributor.store.check', ['dms_shelf_check']),
+                ('distributor.store.limit', ['dms_store_suggestions',
+                        'dms_order_store_suggestions']),
+                ('distributor.coverage.plan', ['dms_plan_progress']),
+                ('distributor.store.payment', ['dms_record_payment']),
+                ('distributor.store.statement', ['dms_store_statement']),
+                ]:
+            for name in names:
+                with self.subTest(method=name):
+                    self.assertIsInstance(
+                        pool.get(model).__rpc__[name], RPC)
+        with store_network() as n:
+            store_id = Party.dms_save_store(n.d1.id, {
+                    'name': "New Store", 'territory': n.territories.nj.id,
+                    'size': 'medium', 'cooperation': 'key_account'})
+            self.assertEqual(Party(store_id).store_distributor, n.d1)
+            with self.assertRaises(StoreValidationError):
+                Party.dms_save_store(n.d1.id, {
+                        'name': "Far Store",
+                        'territory': n.territories.gz.id})
+            with self.assertRaises(AccessError):
+                Party.dms_save_store(n.d2.id, {'name': "Mine"}, store_id)
+            self.assertEqual(sorted(s['name'] for s in
+                    Party.dms_list_stores(n.d1.id)),
+                ["New Store", "Store Nanjing", "Store Suzhou"])
+            customer_id = Party.dms_save_customer(n.d1.id, {
+                    'name': "Mr Li", 'store': n.s1.id})
+            delivered_order(n.d1, Party(customer_id),
+                [(n.products.p1, 2)])
+            customer, = [c for c in Party.dms_list_customers(n.d1.id)
+                if c['id'] == customer_id]
+            self.assertEqual((customer['orders'],
+                    Decimal(customer['amount'])), (1, 20))
+            order_id = Order.dms_create_channel_order(n.s1.id,
+                [{'product': 'P1', 'quantity': 1}], submit=True)
+            with self.assertRaises(AccessError):
+                Order.dms_reject_channel_orders(n.d2.id, [order_id], "No")
+            Order.dms_cancel_channel_orders(n.s1.id, [order_id],
+                "Ordered twice")
+            self.assertEqual(Order(order_id).state, 'cancelled')
+
+    @with_transaction()
+    def test_access_per_role(self):
+        "Reps reach the stores and orders of their territories only"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Order = pool.get('distributor.channel.order')
+        Territory = pool.get('distributor.territory')
+        Plan = pool.get('distributor.coverage.plan')
+        with store_network() as n:
+            p1 = n.products.p1
+            channel_order(n.d1, n.s1, [(p1, 1)])
+            channel_order(n.d2, n.s3, [(p1, 1)])
+            rep = create_employee(n.company, "Rep Zhejiang")
+            Territory.write([n.territories.zj], {
+                    'reps': [('add', [rep.id])]})
+            rep_user = make_user('rep', ['distributor.group_sales_rep'],
+                rep)
+            accountant = make_user('acc',
+                ['distributor.group_dms_accountant'])
+            manager = make_user('mgr',
+                ['distributor.group_channel_manager'])
+            stores = [('is_store', '=', True)]
+            for user, expected_stores, expected_orders in [
+                    (rep_user, {n.s3}, {n.d2}),
+                    (manager, {n.s1, n.s2, n.s3}, {n.d1, n.d2}),
+                    (accountant, {n.s1, n.s2, n.s3}, {n.d1, n.d2})]:
+                with self.subTest(user=user.login):
+                    with Transaction().set_user(user.id), \
+                            Transaction().set_context(_check_access=True):
+                        self.assertEqual(set(Party.search(stores)),
+                            expected_stores)
+                        self.assertEqual(
+                            {o.seller for o in Order.search([])},
+                            expected_orders)
+            with Transaction().set_user(rep_user.id), \
+                    Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Order.create([{'seller': n.d2.id, 'buyer': n.s3.id}])
+                with self.assertRaises(AccessError):
+                    Plan.create([{'name': "Mine", 'start_date': today(),
+                                'deadline': today()}])
+            with Transaction().set_user(accountant.id), \
+                    Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Order.write(Order.search([]), {'comment': "x"})
+            with Transaction().set_user(manager.id), \
+                    Transaction().set_context(_check_access=True):
+                order, = Order.search([('seller', '=', n.d2.id)])
+                Order.approve([order])
+
+
+del ModuleTestCase
