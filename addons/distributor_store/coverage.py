@@ -5,6 +5,7 @@ by a deadline, and their progress measured in SQL"""
 from sql import Literal
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case
+from sql import Cast
 from sql.operators import Exists
 
 from trytond.i18n import gettext
@@ -83,7 +84,10 @@ def plan_pairs(plan_ids=None):
         .join(plan, condition=pstore.plan == plan.id)
         .join(pproduct, condition=pproduct.plan == pstore.plan)
         .select(
-            (pstore.id * 100000 + pproduct.id % 100000).as_('pid'),
+            # Cantor pairing of the two row ids: unique for every pair
+            ((Cast(pstore.id, 'BIGINT') + pproduct.id)
+                * (Cast(pstore.id, 'BIGINT') + pproduct.id + 1) / 2
+                + pproduct.id).as_('pid'),
             pstore.plan.as_('plan'),
             pstore.store.as_('store'),
             pstore.distributor.as_('distributor'),
@@ -197,7 +201,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         pairs = plan_pairs([p.id for p in plans])
         cursor = Transaction().connection.cursor()
         cursor.execute(*pairs.select(pairs.plan,
-                Count(pairs.store, distinct=True), Count(Literal('*')),
+                Count(pairs.store, distinct=True), Count(),
                 Sum(pairs.covered), group_by=[pairs.plan]))
         return {plan: (stores, total, int(covered or 0))
             for plan, stores, total, covered in cursor}
@@ -235,6 +239,10 @@ class Plan(Workflow, ModelSQL, ModelView):
             base.append(
                 ('store_distributor', '=', self.owner_distributor.id))
         stores = set()
+        if not criteria and not self.explicit_stores \
+                and self.owner_distributor:
+            # a distributor's plan without criteria: all its stores
+            stores.update(Party.search(base, order=[]))
         if criteria:
             stores.update(Party.search(base + criteria, order=[]))
         if self.explicit_stores:
@@ -425,9 +433,9 @@ class Progress(ModelSQL, ModelView):
             pairs.distributor.as_('distributor'),
             pairs.territory.as_('territory'),
             pairs.product.as_('product'),
-            Count(Literal('*')).as_('pairs'),
+            Count().as_('pairs'),
             Sum(pairs.covered).as_('covered'),
-            (Sum(pairs.covered) * 1.0 / Count(Literal('*'))).as_('rate'),
+            (Sum(pairs.covered) * 1.0 / Count()).as_('rate'),
             group_by=[pairs.plan, pairs.distributor, pairs.territory,
                 pairs.product])
 

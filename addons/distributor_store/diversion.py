@@ -328,11 +328,15 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
         incidents = []
         for check in checks:
             owner = check.store.store_distributor
+            # the distributors that supplied the store before a move
+            # still had the right to deliver what is on its shelf
+            owners = {owner.id} | {m.from_distributor.id
+                for m in check.store.store_moves if m.from_distributor}
             for line in check.lines:
                 if not line.lot or line.lot.id not in receivers:
                     continue
                 got = receivers[line.lot.id]
-                if owner.id in {d for d, _ in got}:
+                if owners & {d for d, _ in got}:
                     continue
                 shipped_to = Party(got[0][0])
                 evidence = '\n'.join(
@@ -362,7 +366,10 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
         Notification = pool.get('res.notification')
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
+        Action = pool.get('ir.action')
         group = ModelData.get_id('distributor', 'group_channel_manager')
+        action_id = Action.get_action_id(ModelData.get_id(
+                'distributor_store', 'act_incident_form'))
         users = User.search([('groups', '=', group)])
         notifications = []
         for user in users:
@@ -371,11 +378,15 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
                 for incident in incidents:
                     notifications.append(Notification(
                             user=user,
-                            description=gettext(
+                            label=gettext(
                                 'distributor_store.msg_incident_notification',
                                 lot=incident.lot.rec_name,
                                 store=incident.store.rec_name,
-                                distributor=incident.shipped_to.rec_name)))
+                                distributor=incident.shipped_to.rec_name),
+                            icon='tryton-warning',
+                            model=cls.__name__,
+                            records=str([incident.id]),
+                            action=action_id))
         if notifications:
             with without_check_access():
                 Notification.save(notifications)

@@ -63,8 +63,8 @@ class StoreLimit(ModelSQL, ModelView):
 
     @classmethod
     def _demand(cls, store_ids, start, end):
-        """{(store id, product id): (Σ daily, Σ daily², Σ since limit)}:
-        what the stores received (delivered channel orders) per day"""
+        """{(store id, product id): (Σ daily, Σ daily²)} of what the
+        stores received (delivered channel orders) per day"""
         pool = Pool()
         Order = pool.get('distributor.channel.order')
         Line = pool.get('distributor.channel.order.line')
@@ -125,7 +125,7 @@ class StoreLimit(ModelSQL, ModelView):
     @classmethod
     def _last_checks(cls, store_ids):
         """({(store id, product id): quantity}, {store id: date}) of each
-        store's latest done shelf check"""
+        store's latest done shelf check (by date, then by entry)"""
         pool = Pool()
         Check = pool.get('distributor.store.check')
         CheckLine = pool.get('distributor.store.check.line')
@@ -135,20 +135,32 @@ class StoreLimit(ModelSQL, ModelView):
         quantities, dates = defaultdict(float), {}
         for index in range(0, len(store_ids), 1000):
             sub = store_ids[index:index + 1000]
-            last = check.select(check.store, Max(check.id).as_('id'),
+            latest = check.select(check.store, Max(check.date).as_('date'),
                 where=check.store.in_(sub) & (check.state == 'done'),
                 group_by=[check.store])
+            cursor.execute(*check.join(latest,
+                    condition=(latest.store == check.store)
+                    & (latest.date == check.date)
+                    ).select(check.store, Max(check.id),
+                    where=check.state == 'done',
+                    group_by=[check.store]))
+            last = {i: s for s, i in cursor}
+            if not last:
+                continue
             cursor.execute(*cline
                 .join(check, condition=cline.check == check.id)
-                .join(last, condition=last.id == check.id)
                 .select(check.store, check.date, cline.product,
                     Sum(cline.quantity),
+                    where=check.id.in_(list(last)),
                     group_by=[check.store, check.date, cline.product]))
             for store, date, product, quantity in cursor:
                 if isinstance(date, str):
                     date = dt.date.fromisoformat(date)
                 dates[store] = date
                 quantities[(store, product)] += quantity or 0
+            for check_id, store in last.items():
+                if store not in dates:
+                    dates[store] = Check(check_id).date
         return quantities, dates
 
     @classmethod
@@ -396,8 +408,10 @@ class Replenish(Wizard):
         if not suggestions:
             raise StoreError(gettext(
                     'distributor_store.msg_no_suggestions'))
-        return {'lines': [dict(s, selected=True,
-                    quantity=s['suggested_quantity'])
+        names = {'store', 'product', 'stock', 'on_order', 'daily_demand',
+            'reorder_level', 'target_quantity'}
+        return {'lines': [dict({k: v for k, v in s.items() if k in names},
+                    selected=True, quantity=s['suggested_quantity'])
                 for s in suggestions]}
 
     def transition_create_(self):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sql import Literal, Union
 from sql.aggregate import Sum
 from sql.conditionals import Case, Coalesce
+from sql import Cast
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -264,7 +265,10 @@ class Statement(ModelSQL, ModelView):
         before = rows.date < start
         inside = rows.date >= start
         return rows.select(
-            (rows.store * 1000000 + rows.distributor).as_('id'),
+            # Cantor pairing in 64 bits: unique per (store, distributor)
+            ((Cast(rows.store, 'BIGINT') + rows.distributor)
+                * (Cast(rows.store, 'BIGINT') + rows.distributor + 1) / 2
+                + rows.distributor).as_('id'),
             rows.distributor.as_('distributor'), rows.store.as_('store'),
             Sum(Case((before, rows.amount), else_=0)).as_('opening_balance'),
             Sum(Case((inside & (rows.kind == 'order'), rows.amount),

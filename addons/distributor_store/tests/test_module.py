@@ -283,6 +283,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             lot_d1 = create_lot(p1, 'LOT-JS')
             move_stock(n.d2, p1, 10, lot=lot_d2)
             move_stock(n.d1, p1, 10, lot=lot_d1)
+            manager = make_user('mgr',
+                ['distributor.group_channel_manager'])
             # D1's own lot at its store is fine; D2's lot is diverted
             result = Check.dms_shelf_check(n.d1.id, n.s1.id, [
                     {'code': 'P1', 'lot': 'LOT-JS', 'quantity': 3},
@@ -296,6 +298,11 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 (n.s1, n.d1, n.d2, lot_d2, 2, 'open'))
             self.assertIn('LOT-ZJ', incident.rec_name)
             self.assertIn(n.d2.rec_name, incident.evidence)
+            # the channel managers are told
+            notification, = pool.get('res.notification').search([
+                    ('user', '=', manager.id)])
+            self.assertIn('LOT-ZJ', notification.label)
+            self.assertEqual(notification.records, str([incident.id]))
             Incident.confirm([incident])
             self.assertEqual(Incident(incident.id).state, 'confirmed')
             # a lot sold on by D1 to its sub-distributor D3 is D3's too
@@ -309,6 +316,13 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             # another distributor's store cannot be checked through D1
             with self.assertRaises(AccessError):
                 Check.dms_shelf_check(n.d1.id, n.s3.id, ['P1'])
+            # goods D1 delivered before its store moved to D2 are no
+            # diversion
+            pool.get('party.party').move_stores(
+                [n.s2], n.d2, n.territories.hz, "Reorganisation")
+            Check.dms_shelf_check(n.d2.id, n.s2.id,
+                [{'code': 'P1', 'lot': 'LOT-JS'}])
+            self.assertEqual(Incident.search_count([]), 1)
 
     # Replenishment -------------------------------------------------------
 
@@ -418,6 +432,13 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             Plan.start([plan])
             plan = Plan(plan.id)
             self.assertEqual({s.store for s in plan.stores}, {n.s1, n.s2})
+            # a distributor's plan without criteria targets its stores
+            own, = Plan.create([{
+                        'name': "D2 everywhere", 'owner_distributor': n.d2.id,
+                        'start_date': today(), 'deadline': today(),
+                        'products': [('add', [p1.id])]}])
+            Plan.start([own])
+            self.assertEqual([s.store for s in Plan(own.id).stores], [n.s3])
             self.assertEqual((plan.pair_count, plan.covered_count),
                 (4, 0))
             delivered_order(n.d1, n.s1, [(p1, 2)])
@@ -710,10 +731,16 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     Transaction().set_context(_check_access=True):
                 with self.assertRaises(AccessError):
                     Order.write(Order.search([]), {'comment': "x"})
+            # a channel manager runs the whole flow from the back office
+            move_stock(n.d2, p1, 5)
             with Transaction().set_user(manager.id), \
-                    Transaction().set_context(_check_access=True):
+                    Transaction().set_context(_check_access=True,
+                        company=n.company.id):
                 order, = Order.search([('seller', '=', n.d2.id)])
                 Order.approve([order])
+                Order.deliver([order])
+                Order.receive_orders([order])
+                self.assertEqual(Order(order.id).state, 'done')
 
 
 del ModuleTestCase
