@@ -87,7 +87,7 @@ class Tier(DeactivableMixin, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         counts = dict.fromkeys(map(int, tiers), 0)
         cursor.execute(*party.select(
-                party.distributor_tier, Count(Literal('*')),
+                party.distributor_tier, Count(),
                 where=party.distributor_tier.in_(list(counts))
                 & (party.is_distributor == Literal(True))
                 & (party.distributor_state != 'terminated'),

@@ -2,11 +2,9 @@
 # of this repository contains the full copyright notices and license terms.
 """Coverage plans (铺货计划): a set of stores × a set of products to reach
 by a deadline, and their progress measured in SQL"""
-from sql import Literal
-from sql.aggregate import Count, Min, Sum
-from sql.conditionals import Case
-from sql import Cast
-from sql.operators import Exists
+from sql import Cast, Literal, Null, Union
+from sql.aggregate import Count, Min
+from sql.conditionals import Case, Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -27,74 +25,110 @@ STATES = [
     ]
 
 
-def coverage_events():
-    """(store, product, date) at which a product reached a store: the
-    delivered channel orders, and the shelf checks that found it"""
-    pool = Pool()
-    Order = pool.get('distributor.channel.order')
-    Line = pool.get('distributor.channel.order.line')
-    Check = pool.get('distributor.store.check')
-    CheckLine = pool.get('distributor.store.check.line')
-    order = Order.__table__()
-    line = Line.__table__()
-    check = Check.__table__()
-    cline = CheckLine.__table__()
-    delivered = line.join(order, condition=line.order == order.id).select(
-        order.buyer.as_('store'), line.product.as_('product'),
-        order.delivered_date.as_('date'),
-        where=order.state.in_(['delivered', 'received', 'done'])
-        & (order.buyer_kind == 'store')
-        & (line.delivered_quantity > 0))
-    found = cline.join(check, condition=cline.check == check.id).select(
-        check.store.as_('store'), cline.product.as_('product'),
-        check.date.as_('date'),
-        where=(check.state == 'done') & (cline.quantity > 0))
-    return delivered, found
+def pair_id(first, second):
+    "Cantor pairing of two row ids: unique for every pair, in 64 bits"
+    first = Cast(first, 'BIGINT')
+    return (first + second) * (first + second + 1) / 2 + second
 
 
-def covered_condition(store, product, start):
-    "An EXISTS condition: the (store, product) pair covered since start"
-    delivered, found = coverage_events()
-    return (Exists(delivered.select(Literal(1),
-                where=(delivered.store == store)
-                & (delivered.product == product)
-                & (delivered.date >= start)))
-        | Exists(found.select(Literal(1),
-                where=(found.store == store)
-                & (found.product == product)
-                & (found.date >= start))))
+def covered_pairs(plan_ids=None, distributors=None):
+    """The (plan, store, product) pairs of the plans covered since their
+    start, each once: columns plan, store, product.  A product reached a
+    target store of a plan when a delivered (received, done) channel order
+    to the store had a delivered line of it, or a done shelf check of the
+    store found it, dated on or after the plan's start.
 
-
-def plan_pairs(plan_ids=None):
-    """One row per (plan, store, product) pair with covered 1 or 0:
-    columns pid (unique), plan, store, distributor, territory, product,
-    covered"""
+    Each source is joined to the plans' target stores and products first:
+    the database reads only the orders and checks of these stores (a
+    UNION, not an EXISTS per pair, which the planner cannot hash as the
+    start date differs per plan)."""
     pool = Pool()
     Plan = pool.get('distributor.coverage.plan')
     PlanStore = pool.get('distributor.coverage.plan.store')
     PlanProduct = pool.get('distributor.coverage.plan-product.product')
-    plan = Plan.__table__()
+    Order = pool.get('distributor.channel.order')
+    Line = pool.get('distributor.channel.order.line')
+    Check = pool.get('distributor.store.check')
+    CheckLine = pool.get('distributor.store.check.line')
+
+    def targets():
+        plan = Plan.__table__()
+        pstore = PlanStore.__table__()
+        pproduct = PlanProduct.__table__()
+        where = Literal(True)
+        if plan_ids is not None:
+            where &= pstore.plan.in_(list(plan_ids) or [-1])
+        if distributors is not None:
+            where &= pstore.distributor.in_(list(distributors) or [-1])
+        return plan, pstore, pproduct, where
+
+    plan, pstore, pproduct, where = targets()
+    order = Order.__table__()
+    line = Line.__table__()
+    delivered = (pstore
+        .join(plan, condition=plan.id == pstore.plan)
+        .join(order, condition=(order.buyer == pstore.store)
+            & (order.delivered_date >= plan.start_date))
+        .join(line, condition=line.order == order.id)
+        .join(pproduct, condition=(pproduct.plan == pstore.plan)
+            & (pproduct.product == line.product))
+        .select(pstore.plan.as_('plan'), pstore.store.as_('store'),
+            line.product.as_('product'),
+            where=where
+            & order.state.in_(['delivered', 'received', 'done'])
+            & (order.buyer_kind == 'store')
+            & (line.delivered_quantity > 0)))
+    plan, pstore, pproduct, where = targets()
+    check = Check.__table__()
+    cline = CheckLine.__table__()
+    found = (pstore
+        .join(plan, condition=plan.id == pstore.plan)
+        .join(check, condition=(check.store == pstore.store)
+            & (check.date >= plan.start_date))
+        .join(cline, condition=cline.check == check.id)
+        .join(pproduct, condition=(pproduct.plan == pstore.plan)
+            & (pproduct.product == cline.product))
+        .select(pstore.plan.as_('plan'), pstore.store.as_('store'),
+            cline.product.as_('product'),
+            where=where & (check.state == 'done') & (cline.quantity > 0)))
+    # UNION (not ALL): each covered pair once
+    return Union(delivered, found)
+
+
+def plan_pairs(plan_ids=None, distributors=None, missing=False):
+    """One row per (plan, store, product) pair with covered 1 or 0:
+    columns pid (unique), plan, store, distributor, territory, product,
+    covered; only the pairs not covered when missing"""
+    pool = Pool()
+    PlanStore = pool.get('distributor.coverage.plan.store')
+    PlanProduct = pool.get('distributor.coverage.plan-product.product')
     pstore = PlanStore.__table__()
     pproduct = PlanProduct.__table__()
     where = Literal(True)
     if plan_ids is not None:
-        where = pstore.plan.in_(list(plan_ids) or [-1])
-    delivered, found = coverage_events()
+        where &= pstore.plan.in_(list(plan_ids) or [-1])
+    if distributors is not None:
+        where &= pstore.distributor.in_(list(distributors) or [-1])
+    # a filter on the plan of the pairs reaches the covered pairs too:
+    # the database carries it through the join's equality
+    covered = covered_pairs(plan_ids, distributors)
+    if missing:
+        # an anti-join, which the planner estimates (not covered = 0)
+        where &= covered.store == Null
     return (pstore
-        .join(plan, condition=pstore.plan == plan.id)
         .join(pproduct, condition=pproduct.plan == pstore.plan)
+        .join(covered, type_='LEFT',
+            condition=(covered.plan == pstore.plan)
+            & (covered.store == pstore.store)
+            & (covered.product == pproduct.product))
         .select(
-            # Cantor pairing of the two row ids: unique for every pair
-            ((Cast(pstore.id, 'BIGINT') + pproduct.id)
-                * (Cast(pstore.id, 'BIGINT') + pproduct.id + 1) / 2
-                + pproduct.id).as_('pid'),
+            pair_id(pstore.id, pproduct.id).as_('pid'),
             pstore.plan.as_('plan'),
             pstore.store.as_('store'),
             pstore.distributor.as_('distributor'),
             pstore.territory.as_('territory'),
             pproduct.product.as_('product'),
-            Case((covered_condition(pstore.store, pproduct.product,
-                        plan.start_date), 1), else_=0).as_('covered'),
+            Case((covered.store != Null, 1), else_=0).as_('covered'),
             where=where))
 
 
@@ -196,13 +230,32 @@ class Plan(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def coverage(cls, plans):
-        """{plan id: (stores, pairs, covered)}: one SQL aggregate over the
-        plans' (store, product) pairs"""
-        pairs = plan_pairs([p.id for p in plans])
+        """{plan id: (stores, pairs, covered)}: in one SQL, the target
+        stores times the products (a plan has each store and each product
+        once) and the covered pairs counted, not every pair listed"""
+        pool = Pool()
+        PlanStore = pool.get('distributor.coverage.plan.store')
+        PlanProduct = pool.get('distributor.coverage.plan-product.product')
+        ids = [p.id for p in plans] or [-1]
+        pstore = PlanStore.__table__()
+        pproduct = PlanProduct.__table__()
+        stores = pstore.select(pstore.plan.as_('plan'),
+            Count().as_('count'),
+            where=pstore.plan.in_(ids), group_by=[pstore.plan])
+        products = pproduct.select(pproduct.plan.as_('plan'),
+            Count().as_('count'),
+            where=pproduct.plan.in_(ids), group_by=[pproduct.plan])
+        covered = covered_pairs(ids)
+        covered = covered.select(covered.plan.as_('plan'),
+            Count().as_('count'), group_by=[covered.plan])
         cursor = Transaction().connection.cursor()
-        cursor.execute(*pairs.select(pairs.plan,
-                Count(pairs.store, distinct=True), Count(),
-                Sum(pairs.covered), group_by=[pairs.plan]))
+        cursor.execute(*stores
+            .join(products, condition=products.plan == stores.plan)
+            .join(covered, type_='LEFT',
+                condition=covered.plan == stores.plan)
+            .select(stores.plan, stores.count,
+                stores.count * products.count,
+                Coalesce(covered.count, 0)))
         return {plan: (stores, total, int(covered or 0))
             for plan, stores, total, covered in cursor}
 
@@ -304,7 +357,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Sale = pool.get('sale.sale')
         party = Sale._dms_check_party(party_id)
-        pairs = plan_pairs()
+        pairs = plan_pairs(distributors=[party.id])
         cursor = Transaction().connection.cursor()
         plan = cls.__table__()
         cursor.execute(*pairs.join(plan, condition=pairs.plan == plan.id
@@ -426,18 +479,54 @@ class Progress(ModelSQL, ModelView):
 
     @classmethod
     def table_query(cls):
-        pairs = plan_pairs()
-        return pairs.select(
-            Min(pairs.pid).as_('id'),
-            pairs.plan.as_('plan'),
-            pairs.distributor.as_('distributor'),
-            pairs.territory.as_('territory'),
-            pairs.product.as_('product'),
-            Count().as_('pairs'),
-            Sum(pairs.covered).as_('covered'),
-            (Sum(pairs.covered) * 1.0 / Count()).as_('rate'),
-            group_by=[pairs.plan, pairs.distributor, pairs.territory,
-                pairs.product])
+        """The target stores counted per plan, distributor and territory
+        (each is a pair with every product of its plan) and the covered
+        pairs counted per the same and product: no pair listed"""
+        pool = Pool()
+        PlanStore = pool.get('distributor.coverage.plan.store')
+        PlanProduct = pool.get('distributor.coverage.plan-product.product')
+        pstore = PlanStore.__table__()
+        pproduct = PlanProduct.__table__()
+        targets = pstore.select(
+            Min(pstore.id).as_('gid'),
+            pstore.plan.as_('plan'),
+            pstore.distributor.as_('distributor'),
+            pstore.territory.as_('territory'),
+            Count().as_('stores'),
+            group_by=[pstore.plan, pstore.distributor, pstore.territory])
+        covered = covered_pairs()
+        hstore = PlanStore.__table__()
+        # ids are positive: 0 stands for none in the join below
+        distributor = Coalesce(hstore.distributor, 0)
+        territory = Coalesce(hstore.territory, 0)
+        hits = covered.join(hstore,
+            condition=(hstore.plan == covered.plan)
+            & (hstore.store == covered.store)
+            ).select(
+                hstore.plan.as_('plan'),
+                distributor.as_('distributor'),
+                territory.as_('territory'),
+                covered.product.as_('product'),
+                Count().as_('count'),
+                group_by=[hstore.plan, hstore.distributor,
+                    hstore.territory, covered.product])
+        count = Coalesce(hits.count, 0)
+        return (targets
+            .join(pproduct, condition=pproduct.plan == targets.plan)
+            .join(hits, type_='LEFT',
+                condition=(hits.plan == targets.plan)
+                & (hits.distributor == Coalesce(targets.distributor, 0))
+                & (hits.territory == Coalesce(targets.territory, 0))
+                & (hits.product == pproduct.product))
+            .select(
+                pair_id(targets.gid, pproduct.id).as_('id'),
+                targets.plan.as_('plan'),
+                targets.distributor.as_('distributor'),
+                targets.territory.as_('territory'),
+                pproduct.product.as_('product'),
+                targets.stores.as_('pairs'),
+                count.as_('covered'),
+                (count * 1.0 / targets.stores).as_('rate')))
 
 
 class Missing(ModelSQL, ModelView):
@@ -458,12 +547,11 @@ class Missing(ModelSQL, ModelView):
 
     @classmethod
     def table_query(cls):
-        pairs = plan_pairs()
+        pairs = plan_pairs(missing=True)
         return pairs.select(
             pairs.pid.as_('id'), pairs.plan.as_('plan'),
             pairs.store.as_('store'),
             pairs.distributor.as_('distributor'),
             pairs.territory.as_('territory'),
-            pairs.product.as_('product'),
-            where=pairs.covered == 0)
+            pairs.product.as_('product'))
 
