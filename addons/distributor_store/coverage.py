@@ -25,6 +25,14 @@ STATES = [
     ]
 
 
+def context_plans():
+    """The plan ids of the context (coverage_plan, set by the plan's
+    Progress and Missing Pairs actions): the views then read only that
+    plan's pairs, even when the client reads a page back by ids"""
+    plan = Transaction().context.get('coverage_plan')
+    return [int(plan)] if plan else None
+
+
 def pair_id(first, second):
     "Cantor pairing of two row ids: unique for every pair, in 64 bits"
     first = Cast(first, 'BIGINT')
@@ -487,14 +495,17 @@ class Progress(ModelSQL, ModelView):
         PlanProduct = pool.get('distributor.coverage.plan-product.product')
         pstore = PlanStore.__table__()
         pproduct = PlanProduct.__table__()
+        plan_ids = context_plans()
         targets = pstore.select(
             Min(pstore.id).as_('gid'),
             pstore.plan.as_('plan'),
             pstore.distributor.as_('distributor'),
             pstore.territory.as_('territory'),
             Count().as_('stores'),
+            where=(pstore.plan.in_(plan_ids) if plan_ids
+                else Literal(True)),
             group_by=[pstore.plan, pstore.distributor, pstore.territory])
-        covered = covered_pairs()
+        covered = covered_pairs(plan_ids)
         hstore = PlanStore.__table__()
         # ids are positive: 0 stands for none in the join below
         distributor = Coalesce(hstore.distributor, 0)
@@ -547,7 +558,7 @@ class Missing(ModelSQL, ModelView):
 
     @classmethod
     def table_query(cls):
-        pairs = plan_pairs(missing=True)
+        pairs = plan_pairs(context_plans(), missing=True)
         return pairs.select(
             pairs.pid.as_('id'), pairs.plan.as_('plan'),
             pairs.store.as_('store'),

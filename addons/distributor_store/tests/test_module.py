@@ -457,6 +457,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             missing = {(m.store, m.product) for m in Missing.search(
                     [('plan', '=', plan.id)])}
             self.assertEqual(missing, {(n.s2, p1), (n.s1, p2)})
+            # the plan's own actions put it in the context: same rows
+            with Transaction().set_context(coverage_plan=plan.id):
+                self.assertEqual({(m.store, m.product) for m in
+                        Missing.search([])}, missing)
+                self.assertEqual(sum(r.covered for r in Progress.search([])),
+                    2)
             progress, = Plan.dms_plan_progress(n.d1.id)
             self.assertEqual((progress['pairs'], progress['covered']), (4, 2))
 
