@@ -66,7 +66,7 @@ length = 8
         python = sys.executable
         subprocess.run([python, str(ROOT / 'scripts' / 'setup_db.py'),
                 '-c', str(config), '-d', 'dms',
-                '--distributors', '24', '--products', '6'],
+                '--distributors', '24', '--products', '6', '--stores', '40'],
             check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         trytond = str(Path(python).parent / 'trytond')
         cls.server = subprocess.Popen(
@@ -265,9 +265,11 @@ length = 8
                 ('经销商订单', '常规'),
                 ('收货差异', '待处理'),
                 ('订单流转记录', '已审批'),
-                # the newest first: stock alerts and transfers follow
-                # the orders in the demo
-                ('经销商消息', re.compile('您的订单|库存预警|库存调拨单')),
+                # the newest first: stock alerts, transfers and channel
+                # orders follow the orders in the demo
+                # (channel orders' messages name their CO number)
+                ('经销商消息',
+                    re.compile(r'您的订单|库存预警|库存调拨单|CO\d')),
                 ]:
             with self.subTest(entry=entry):
                 self.open_menu(page, entry)
@@ -339,3 +341,126 @@ length = 8
     def test_rep_sees_own_orders(self):
         "A sales rep sees fewer orders than a channel manager"
         self.assertLess(self.all_orders('rep1'), self.all_orders('manager'))
+
+    # Stores (distributor_store) ------------------------------------------
+
+    def store_menu(self, page):
+        """The Stores menu as the server gives it to the user, in the
+        user's language: {name, action, children}, read through the web
+        client's session (the menu holding the channel orders)"""
+        return page.evaluate('''async () => {
+            const session = Sao.Session.current_session;
+            const call = (method, ...params) => new Promise(
+                (resolve, reject) => Sao.rpc({method: method,
+                        params: params.concat([{}])}, session)
+                    .then(resolve, reject));
+            const actions = (await call(
+                    'model.ir.action.act_window.search',
+                    [['res_model', '=', 'distributor.channel.order']]))
+                .map(a => 'ir.action.act_window,' + a);
+            const menus = await call('model.ir.ui.menu.search_read', [],
+                0, null, null, ['name', 'parent', 'action', 'childs']);
+            const byId = new Map(menus.map(m => [m.id, m]));
+            const tree = (id) => {
+                const menu = byId.get(id);
+                return {name: menu.name, action: menu.action,
+                    children: menu.childs.filter(c => byId.has(c))
+                        .map(tree)};
+            };
+            return tree(menus.find(m => actions.includes(m.action)).parent);
+        }''')
+
+    def menu_entry(self, page, name, depth):
+        "The menu row of name at depth (the top entries are at 0)"
+        return page.locator('#menu tr').filter(has=page.locator(
+                f'span.expander img[style*="margin-left: {depth}em"]')
+            ).filter(has=page.get_by_title(name, exact=True)).locator(
+            'div.column-char').first
+
+    def test_every_store_menu_opens(self):
+        """Each entry of the Stores menu opens with the demo's rows (and
+        the form of the first), each wizard with its first step"""
+        page = self.open_distributors('manager')
+        menu = page.locator('#menu')
+        tree = self.store_menu(page)
+        tabs = page.locator('#tabcontent')
+        opened = []
+
+        def show(path, name, depth):
+            # a wizard run from the menu may fold it: unfold its path
+            if not self.menu_entry(page, name, depth).is_visible():
+                menu.get_by_title('经销商', exact=True).first.click()
+                for parent, level in path:
+                    if not self.menu_entry(page, name, depth).is_visible():
+                        self.menu_entry(page, parent, level).click()
+            self.menu_entry(page, name, depth).click()
+
+        def walk(node, depth, path):
+            path = path + [(node['name'], depth - 1)]
+            for child in node['children']:
+                name = child['name']
+                with self.subTest(entry=name):
+                    show(path, name, depth)
+                    if child['children']:
+                        walk(child, depth + 1, path)
+                        continue
+                    opened.append(name)
+                    if child['action'].startswith('ir.action.wizard'):
+                        dialog = page.locator('.modal-dialog:visible')
+                        buttons = dialog.locator('.modal-footer button')
+                        buttons.first.wait_for()
+                        dialog.locator('.form').first.wait_for()
+                        page.wait_for_load_state('networkidle')
+                        self.assertGreaterEqual(buttons.count(), 2)
+                        page.screenshot(path=str(
+                                SCREENSHOTS / f'store_wizard_{name}.png'))
+                        # Cancel
+                        buttons.first.click()
+                        dialog.wait_for(state='hidden')
+                        continue
+                    page.get_by_text(re.compile(f'/ {re.escape(name)}$')
+                        ).filter(visible=True).first.wait_for()
+                    rows = tabs.locator('.treeview tbody tr:visible')
+                    rows.first.wait_for()
+                    page.wait_for_load_state('networkidle')
+                    page.screenshot(
+                        path=str(SCREENSHOTS / f'store_{name}.png'))
+                    # the form of the first row, where there is one
+                    switch = tabs.locator('button[id="switch_"]:visible')
+                    if switch.first.is_enabled():
+                        rows.first.locator('td.selection-state input'
+                            ).click()
+                        switch.first.click()
+                        tabs.locator('.form:visible').first.wait_for()
+                        page.wait_for_load_state('networkidle')
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.menu_entry(page, tree['name'], 1).click()
+        walk(tree, 2, [])
+        # stores, customers, the move log, orders, checks, incidents,
+        # prices and promotions (4), limits, replenishment, coverage (3),
+        # payments, statements
+        self.assertGreaterEqual(len(opened), 17)
+        page.close()
+
+    def store_count(self, login):
+        "The stores the user finds in Stores ▸ Stores (all of them)"
+        page = self.open_distributors(login)
+        tree = self.store_menu(page)
+        self.menu_entry(page, tree['name'], 1).click()
+        entry = tree['children'][0]['name']
+        with page.expect_response(lambda r: (
+                    '"model.party.party.search"'
+                    in (r.request.post_data or ''))) as answer:
+            self.menu_entry(page, entry, 2).click()
+        page.get_by_text(re.compile(f'/ {re.escape(entry)}$')).filter(
+            visible=True).first.wait_for()
+        page.wait_for_load_state('networkidle')
+        count = len(answer.value.json()['result'])
+        page.close()
+        return count
+
+    def test_rep_sees_own_stores(self):
+        "A sales rep sees the stores of its region only"
+        rep, manager = self.store_count('rep1'), self.store_count('manager')
+        self.assertGreater(rep, 0)
+        self.assertLess(rep, manager)

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'scripts'))
 
 import generate  # noqa: E402
+import setup_db  # noqa: E402
 
 
 def digest():
@@ -112,3 +113,127 @@ class GenerateTestCase(unittest.TestCase):
         self.assertEqual(digest()[0], first)
         drop_db()
         activate_module(['distributor'])
+
+
+def store_digest():
+    "A fingerprint of the stores and channel orders"
+    with Transaction().start(DB_NAME, 0, readonly=True):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Order = pool.get('distributor.channel.order')
+        stores = [(s.name, s.store_distributor.distributor_code,
+                s.store_territory.code, s.store_size, s.cooperation_type,
+                s.store_state, str(s.latitude))
+            for s in Party.search([('is_store', '=', True)],
+                order=[('id', 'ASC')])]
+        orders = [(o.number, o.seller.name, o.buyer.name, o.state,
+                [(l.product.code, l.quantity, str(l.unit_price))
+                    for l in o.lines])
+            for o in Order.search([], order=[('id', 'ASC')])]
+    return hashlib.sha256(repr((stores, orders)).encode()).hexdigest()
+
+
+class GenerateStoresTestCase(unittest.TestCase):
+    "The demo's stores, channel orders and store activity"
+
+    @classmethod
+    def setUpClass(cls):
+        drop_db()
+        activate_module(['distributor_store'])
+        # the brand with its chart of accounts and fiscal year, as
+        # scripts/setup_db.py makes it
+        generate.in_transaction(DB_NAME, setup_db._setup_company)
+
+    @classmethod
+    def tearDownClass(cls):
+        drop_db()
+
+    def test_stores(self):
+        generate.generate(DB_NAME, distributors=30, products=10, stores=40,
+            seed=5, verbose=False)
+        first = store_digest()
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Party = pool.get('party.party')
+            Order = pool.get('distributor.channel.order')
+            Bound = pool.get('distributor.store.price.bound')
+            Price = pool.get('distributor.store.price')
+            Promotion = pool.get('distributor.store.promotion')
+            Plan = pool.get('distributor.coverage.plan')
+            Incident = pool.get('distributor.diversion.incident')
+            Limit = pool.get('distributor.store.limit')
+            Payment = pool.get('distributor.store.payment')
+            Log = pool.get('distributor.store.move.log')
+
+            stores = Party.search([('is_store', '=', True)])
+            self.assertEqual(len(stores), 40)
+            for store in stores:
+                self.assertTrue(store.store_in_area(), store.rec_name)
+                self.assertTrue(store.store_size)
+                self.assertTrue(store.cooperation_type)
+            states = Counter(s.store_state for s in stores)
+            self.assertGreaterEqual(states['closed'], 1)
+            self.assertGreater(states['active'], states['closed'])
+            self.assertTrue(any(s.latitude is not None for s in stores))
+            self.assertTrue(any(s.categories for s in stores))
+            self.assertGreater(len({s.store_distributor for s in stores}),
+                5)
+            self.assertEqual(Log.search_count([]), 1)
+            self.assertTrue(Party.search(
+                    [('is_terminal_customer', '=', True)]))
+
+            bounds = Bound.search([])
+            self.assertTrue([b for b in bounds if not b.territory])
+            self.assertTrue([b for b in bounds if b.territory])
+            prices = Price.search([])
+            self.assertTrue(prices)
+            for price in prices:
+                self.assertTrue(
+                    price.min_price <= price.price <= price.max_price)
+
+            orders = Order.search([])
+            self.assertLessEqual({'draft', 'submitted', 'approved',
+                    'rejected', 'cancelled', 'delivered', 'received',
+                    'done'}, {o.state for o in orders})
+            approved = Order.search([('state', '=', 'approved')])
+            self.assertEqual(
+                len([o for o in approved if o.backordered]), 1)
+            self.assertTrue([o for o in approved if not o.backordered])
+            for order in orders:
+                if order.state in {'rejected', 'cancelled'}:
+                    self.assertTrue(order.reason)
+                if order.state == 'received':
+                    self.assertGreater(order.open_discrepancies, 0)
+                if order.state in {'delivered', 'received', 'done'}:
+                    self.assertGreater(order.billed_amount, 0)
+            kinds = {o.buyer_kind for o in orders}
+            self.assertLessEqual({'store', 'distributor', 'customer'},
+                kinds)
+
+            promotions = Promotion.search([('state', '=', 'active')])
+            self.assertEqual({p.kind for p in promotions},
+                {'percentage', 'threshold', 'buy_get'})
+            used = {p.kind for p in promotions if p.usage_orders}
+            self.assertLessEqual({'percentage', 'threshold', 'buy_get'},
+                used)
+            self.assertTrue(Order.search(
+                    [('lines.promotion_gift', '=', True)]))
+
+            plan, = Plan.search([('state', '=', 'running')])
+            self.assertGreater(plan.pair_count, 1)
+            self.assertGreater(plan.progress, 0)
+            self.assertLess(plan.progress, 1)
+
+            incident, = Incident.search([])
+            self.assertEqual(incident.state, 'open')
+            self.assertNotEqual(incident.shipped_to,
+                incident.store.store_distributor)
+
+            self.assertTrue(Limit.search([]))
+            payments = Counter(p.state for p in Payment.search([]))
+            self.assertGreaterEqual(payments['posted'], 1)
+
+        # a second run adds nothing
+        generate.generate(DB_NAME, distributors=30, products=10, stores=40,
+            seed=5, verbose=False)
+        self.assertEqual(store_digest(), first)

@@ -427,4 +427,6 @@ class Replenish(Wizard):
         return action, {'res_id': self._orders}
 
     def end(self):
-        return 'reload'
+        # from the menu there is nothing to reload (sao would reload the
+        # menu itself, folding it)
+        return 'reload' if self.model else None
