@@ -61,35 +61,64 @@ def sellout_where(from_location, to_location):
                 & (to_location.distributor != from_location.distributor))))
 
 
+def sellout_return_where(from_location, to_location):
+    """Condition on the source and destination locations of a move that
+    takes sell-out back: into a distributor's storage from a customer
+    location outside the channel (goods a store did not receive or sent
+    back) or from another distributor's incoming transit (goods a
+    downstream distributor did not receive)"""
+    return ((to_location.distributor_role == 'storage')
+        & (((from_location.type == 'customer')
+                & (from_location.distributor == Null))
+            | ((from_location.distributor_role == 'transit')
+                & (from_location.distributor != to_location.distributor))))
+
+
 def sellout_query(start, end, distributor_ids=None):
-    """Done sell-out per storage location, product and day between start
-    and end included (of the distributors given): columns location,
-    distributor, product, date, qty"""
+    """Done net sell-out per storage location, product and day between
+    start and end included (of the distributors given): what left the
+    storage as sell-out less what came back to it (sellout_where,
+    sellout_return_where); columns location, distributor, product, date,
+    qty"""
     pool = Pool()
     Move = pool.get('stock.move')
     Location = pool.get('stock.location')
     move = Move.__table__()
     from_location = Location.__table__()
     to_location = Location.__table__()
+    out = sellout_where(from_location, to_location)
+    back = sellout_return_where(from_location, to_location)
     where = ((move.state == 'done')
         & (move.effective_date >= start)
         & (move.effective_date <= end)
-        & sellout_where(from_location, to_location))
+        & (out | back))
+    location = Case((out, from_location.id), else_=to_location.id)
+    distributor = Case(
+        (out, from_location.distributor), else_=to_location.distributor)
     if distributor_ids is not None:
-        where &= from_location.distributor.in_(
-            list(distributor_ids) or [-1])
-    return (move
+        distributor_ids = list(distributor_ids) or [-1]
+        where &= (from_location.distributor.in_(distributor_ids)
+            | to_location.distributor.in_(distributor_ids))
+    moves = (move
         .join(from_location, condition=move.from_location == from_location.id)
         .join(to_location, condition=move.to_location == to_location.id)
         .select(
-            move.from_location.as_('location'),
-            from_location.distributor.as_('distributor'),
+            location.as_('location'),
+            distributor.as_('distributor'),
             move.product.as_('product'),
             move.effective_date.as_('date'),
-            Sum(move.internal_quantity).as_('qty'),
-            where=where,
-            group_by=[move.from_location, from_location.distributor,
-                move.product, move.effective_date]))
+            Case((out, move.internal_quantity),
+                else_=-move.internal_quantity).as_('qty'),
+            where=where))
+    where = None
+    if distributor_ids is not None:
+        where = moves.distributor.in_(distributor_ids)
+    return moves.select(
+        moves.location, moves.distributor, moves.product, moves.date,
+        Sum(moves.qty).as_('qty'),
+        where=where,
+        group_by=[moves.location, moves.distributor, moves.product,
+            moves.date])
 
 
 class StockLevel(ModelSQL, ModelView):

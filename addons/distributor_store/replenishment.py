@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sql import Null
 from sql.aggregate import Max, Sum
+from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -64,12 +65,14 @@ class StoreLimit(ModelSQL, ModelView):
     @classmethod
     def _demand(cls, store_ids, start, end):
         """{(store id, product id): (Σ daily, Σ daily²)} of what the
-        stores received (delivered channel orders) per day"""
+        stores received (delivered channel orders) per day: the quantity
+        the store confirmed once received, else the quantity delivered"""
         pool = Pool()
         Order = pool.get('distributor.channel.order')
         Line = pool.get('distributor.channel.order.line')
         order = Order.__table__()
         line = Line.__table__()
+        received = Coalesce(line.received_quantity, line.delivered_quantity)
         cursor = Transaction().connection.cursor()
         result = {}
         for index in range(0, len(store_ids), 1000):
@@ -77,7 +80,7 @@ class StoreLimit(ModelSQL, ModelView):
                 ).select(order.buyer.as_('store'),
                 line.product.as_('product'),
                 order.delivered_date.as_('date'),
-                Sum(line.delivered_quantity).as_('qty'),
+                Sum(received).as_('qty'),
                 where=order.buyer.in_(store_ids[index:index + 1000])
                 & order.state.in_(['delivered', 'received', 'done'])
                 & (order.delivered_date >= start)
@@ -94,12 +97,14 @@ class StoreLimit(ModelSQL, ModelView):
     @classmethod
     def _received_since(cls, store_ids, since):
         """{(store id, product id): [(date, quantity)]} delivered to the
-        stores since the dates given per store"""
+        stores since the dates given per store (the quantity the store
+        confirmed once received)"""
         pool = Pool()
         Order = pool.get('distributor.channel.order')
         Line = pool.get('distributor.channel.order.line')
         order = Order.__table__()
         line = Line.__table__()
+        received = Coalesce(line.received_quantity, line.delivered_quantity)
         cursor = Transaction().connection.cursor()
         start = min(since.values()) if since else None
         result = defaultdict(list)
@@ -109,7 +114,7 @@ class StoreLimit(ModelSQL, ModelView):
             cursor.execute(*line.join(order,
                     condition=line.order == order.id
                     ).select(order.buyer, line.product, order.delivered_date,
-                    Sum(line.delivered_quantity),
+                    Sum(received),
                     where=order.buyer.in_(store_ids[index:index + 1000])
                     & order.state.in_(['delivered', 'received', 'done'])
                     & (order.delivered_date >= start),

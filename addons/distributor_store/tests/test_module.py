@@ -138,22 +138,31 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         ('distributor', '=', n.d1.id),
                         ('product', '=', p1.id)])
                 self.assertEqual(turnover.sellout, 10)
-            # the store counts 8 of 10
-            Order.receive_orders([order], {line1.id: 8})
+            # the store counts 8 of 10 and 3 of 4
+            Order.receive_orders([order], {line1.id: 8, line2.id: 3})
             order = Order(order.id)
             self.assertEqual(order.state, 'received')
-            self.assertEqual(order.open_discrepancies, 1)
-            self.assertEqual(order.billed_amount, Decimal('180.00'))
-            Order.resolve_lines({line1.id: 'return'})
+            self.assertEqual(order.open_discrepancies, 2)
+            self.assertEqual(order.billed_amount, Decimal('160.00'))
+            Order.resolve_lines({line1.id: 'return', line2.id: 'write_off'})
             order = Order(order.id)
             self.assertEqual(order.state, 'done')
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 22})
+            self.assertEqual(levels(n.d1, p2), {(p2.id, None): 6})
+            # the 2 units back in storage are no longer sold out; the
+            # unit written off was
+            with Transaction().set_context(
+                    date=today(), days=7):
+                sellout = {t.product: t.sellout for t in Turnover.search([
+                            ('distributor', '=', n.d1.id)])}
+                self.assertEqual(sellout, {p1: 8, p2: 4})
 
     @with_transaction()
     def test_downstream_distributor_order(self):
         "A sub-distributor orders from its upstream; goods enter its stock"
         pool = Pool()
         Order = pool.get('distributor.channel.order')
+        Turnover = pool.get('distributor.stock.turnover')
         with store_network() as n:
             p1 = n.products.p1
             move_stock(n.d1, p1, 50)
@@ -174,8 +183,15 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             order = Order(order.id)
             self.assertEqual(levels(n.d3, p1), {(p1.id, None): 19})
             self.assertEqual(order.state, 'received')
-            Order.resolve_lines({order.lines[0].id: 'write_off'})
+            # the missing unit goes back to the seller, whose sell-out
+            # it leaves; the buyer's own sell-out is untouched
+            Order.resolve_lines({order.lines[0].id: 'return'})
             self.assertEqual(Order(order.id).state, 'done')
+            self.assertEqual(levels(n.d1, p1), {(p1.id, None): 31})
+            with Transaction().set_context(date=today(), days=7):
+                sellout = {(t.distributor, t.product): t.sellout
+                    for t in Turnover.search([])}
+                self.assertEqual(sellout, {(n.d1, p1): 19, (n.d3, p1): 0})
             orders = Order.dms_list_channel_orders(n.d3.id, role='buyer')
             self.assertEqual([o['state'] for o in orders], ['done'])
 
@@ -374,6 +390,19 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 if s['product'] == p1.id]
             self.assertEqual((s1['stock'], s1['suggested_quantity']),
                 (5, 15))
+            # a store's demand is what it confirmed: 1 of 4 delivered
+            order = delivered_order(n.d1, n.s1, [(p2, 4)], days_ago=1)
+            self.assertEqual(Limit._demand([n.s1.id], today()
+                    - dt.timedelta(days=days - 1), today())[
+                    (n.s1.id, p2.id)], (4, 16))
+            Order.receive_orders([order], {order.lines[0].id: 1})
+            self.assertEqual(Limit._demand([n.s1.id], today()
+                    - dt.timedelta(days=days - 1), today())[
+                    (n.s1.id, p2.id)], (1, 1))
+            self.assertEqual(Limit._received_since([n.s1.id],
+                    {n.s1.id: today() - dt.timedelta(days=5)})[
+                    (n.s1.id, p2.id)],
+                [(today() - dt.timedelta(days=1), 1)])
             orders = Limit.create_orders([{'store': n.s2.id,
                         'product': p1.id, 'quantity': 24},
                     {'store': n.s2.id, 'product': p2.id, 'quantity': 6}])
