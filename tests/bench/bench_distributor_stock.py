@@ -40,6 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+BATCH = 40
 sys.path.insert(0, str(ROOT / 'scripts'))
 
 
@@ -92,7 +93,9 @@ def main(argv=None):
             unit, = Uom.search([('name', '=', 'Unit')])
             drinks, = Category.create([{'name': "Drinks"}])
             templates = []
-            for i in range(0, args.products, 100):
+            # batches of BATCH: Tryton checks EXCLUDE constraints with one
+            # nested OR per record, which overflows SQLite's parser
+            for i in range(0, args.products, BATCH):
                 templates += Template.create([{
                             'name': f"Product {j}", 'type': 'goods',
                             'salable': True, 'code': f'B{j:04d}',
@@ -101,13 +104,13 @@ def main(argv=None):
                             'pack_quantity': rng.choice([None, 6, 12]),
                             'categories': [('add', [drinks.id])],
                             'products': [('create', [{}])],
-                            } for j in range(i, min(i + 100,
+                            } for j in range(i, min(i + BATCH,
                                     args.products))])
             products = [t.products[0] for t in templates]
             leaves = [territories.nj, territories.sz, territories.hz]
             parties = []
-            for i in range(0, args.distributors, 100):
-                parties += Party.create([{
+            for i in range(0, args.distributors, BATCH):
+                batch = Party.create([{
                             'name': f"Distributor {j}",
                             'is_distributor': True,
                             'distributor_code': f'B{j:05d}',
@@ -116,12 +119,14 @@ def main(argv=None):
                                         leaves[j % len(leaves)].id])],
                             'qualifications': [('create', [
                                         license_values(f'BL-{j}')])],
-                            } for j in range(i, min(i + 100,
+                            } for j in range(i, min(i + BATCH,
                                     args.distributors))])
-                Party.change_distributor_state(parties[-100:], 'active')
-            Limit.create([{'tier': tiers[2].id, 'product': p.id,
-                        'min_quantity': 20, 'max_quantity': 80}
-                    for p in products])
+                Party.change_distributor_state(batch, 'active')
+                parties += batch
+            for i in range(0, len(products), BATCH):
+                Limit.create([{'tier': tiers[2].id, 'product': p.id,
+                            'min_quantity': 20, 'max_quantity': 80}
+                        for p in products[i:i + BATCH]])
             parties = Party.browse(parties)
             return (company.id, company.currency.id, unit.id,
                 [p.id for p in products],
