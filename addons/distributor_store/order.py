@@ -672,6 +672,9 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         cls._update_billed(orders)
         cls._delivered(orders)
         cls._notify(orders, 'buyer', 'msg_message_order_delivered')
+        # the sellers' stock went down: their alerts follow at once
+        Alert = pool.get('distributor.stock.alert')
+        Alert.refresh(list({o.seller for o in orders}))
 
     @classmethod
     @Workflow.transition('delivered')
@@ -826,6 +829,10 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         Line.save(lines)
         orders = cls.browse(list({l.order.id for l in lines}))
         cls._done([o for o in orders if not o.open_discrepancies])
+        returned = {l.order.seller for l in lines if l.resolution == 'return'}
+        if returned:
+            Alert = pool.get('distributor.stock.alert')
+            Alert.refresh(list(returned))
 
     @classmethod
     def _check_reason(cls, reason):

@@ -109,12 +109,16 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         Price = pool.get('distributor.store.price')
         Turnover = pool.get('distributor.stock.turnover')
         Message = pool.get('distributor.message')
+        Limit = pool.get('distributor.stock.limit')
+        Alert = pool.get('distributor.stock.alert')
         with store_network() as n:
             p1, p2 = n.products.p1, n.products.p2
             Price.create([{'distributor': n.d1.id, 'product': p1.id,
                         'price': Decimal('12.5')}])
             move_stock(n.d1, p1, 30)
             move_stock(n.d1, p2, 10)
+            Limit.create([{'party': n.d1.id, 'product': p1.id,
+                        'min_quantity': 25, 'max_quantity': 40}])
             order = channel_order(n.d1, n.s1, [(p1, 10), (p2, 4)])
             self.assertEqual(order.state, 'submitted')
             self.assertTrue(order.number.startswith('CO'))
@@ -132,6 +136,11 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(order.state, 'delivered')
             self.assertEqual(order.billed_amount, Decimal('205.00'))
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 20})
+            # the delivery took the seller below its minimum: alerted
+            alert, = Alert.search([('party', '=', n.d1.id),
+                    ('state', '=', 'open')])
+            self.assertEqual((alert.product, alert.kind, alert.quantity),
+                (p1, 'low', 20))
             with Transaction().set_context(
                     date=today(), days=7):
                 turnover, = Turnover.search([
@@ -149,6 +158,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(order.state, 'done')
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 22})
             self.assertEqual(levels(n.d1, p2), {(p2.id, None): 6})
+            self.assertEqual(Alert(alert.id).quantity, 22)
             # the 2 units back in storage are no longer sold out; the
             # unit written off was
             with Transaction().set_context(
