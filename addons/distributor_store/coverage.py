@@ -2,6 +2,8 @@
 # of this repository contains the full copyright notices and license terms.
 """Coverage plans (铺货计划): a set of stores × a set of products to reach
 by a deadline, and their progress measured in SQL"""
+import math
+
 from sql import Cast, Literal, Null, Union
 from sql.aggregate import Count, Min
 from sql.conditionals import Case, Coalesce
@@ -27,8 +29,8 @@ STATES = [
 
 def context_plans():
     """The plan ids of the context (coverage_plan, set by the plan's
-    Progress and Missing Pairs actions): the views then read only that
-    plan's pairs, even when the client reads a page back by ids"""
+    Progress and Missing Pairs actions and by the menu entries' context
+    form): the views then read only that plan's pairs"""
     plan = Transaction().context.get('coverage_plan')
     return [int(plan)] if plan else None
 
@@ -37,6 +39,13 @@ def pair_id(first, second):
     "Cantor pairing of two row ids: unique for every pair, in 64 bits"
     first = Cast(first, 'BIGINT')
     return (first + second) * (first + second + 1) / 2 + second
+
+
+def unpair_id(value):
+    "The two row ids of a pair_id"
+    w = (math.isqrt(8 * value + 1) - 1) // 2
+    second = value - w * (w + 1) // 2
+    return w - second, second
 
 
 def covered_pairs(plan_ids=None, distributors=None):
@@ -103,10 +112,12 @@ def covered_pairs(plan_ids=None, distributors=None):
     return Union(delivered, found)
 
 
-def plan_pairs(plan_ids=None, distributors=None, missing=False):
+def plan_pairs(plan_ids=None, distributors=None, missing=False,
+        pair_ids=None):
     """One row per (plan, store, product) pair with covered 1 or 0:
     columns pid (unique), plan, store, distributor, territory, product,
-    covered; only the pairs not covered when missing"""
+    covered; only the pairs not covered when missing; only the pairs
+    among pair_ids (pid values) when given"""
     pool = Pool()
     PlanStore = pool.get('distributor.coverage.plan.store')
     PlanProduct = pool.get('distributor.coverage.plan-product.product')
@@ -117,6 +128,13 @@ def plan_pairs(plan_ids=None, distributors=None, missing=False):
         where &= pstore.plan.in_(list(plan_ids) or [-1])
     if distributors is not None:
         where &= pstore.distributor.in_(list(distributors) or [-1])
+    if pair_ids is not None:
+        # the rows the ids stand for, found by their keys (the database
+        # cannot look a computed id up): a superset of the pairs, which
+        # the caller's own condition on the ids narrows
+        pairs = [unpair_id(int(i)) for i in pair_ids]
+        where &= (pstore.id.in_(sorted({f for f, _ in pairs}) or [-1])
+            & pproduct.id.in_(sorted({s for _, s in pairs}) or [-1]))
     # a filter on the plan of the pairs reaches the covered pairs too:
     # the database carries it through the join's equality
     covered = covered_pairs(plan_ids, distributors)
@@ -467,6 +485,29 @@ class PlanProduct(ModelSQL):
             ]
 
 
+class CoverageContext(ModelView):
+    """Coverage Context
+
+    The plan whose progress or missing pairs the menu entries show (the
+    latest running plan by default): the views then read that plan's
+    pairs only.  Empty shows every plan, which costs a pass over all of
+    them."""
+    __name__ = 'distributor.coverage.context'
+
+    coverage_plan = fields.Many2One(
+        'distributor.coverage.plan', "Plan",
+        domain=[('state', 'in', ['running', 'closed'])],
+        help="Leave empty to list every plan (slower on a large network).")
+
+    @classmethod
+    def default_coverage_plan(cls):
+        pool = Pool()
+        Plan = pool.get('distributor.coverage.plan')
+        plans = Plan.search([('state', '=', 'running')],
+            order=[('start_date', 'DESC'), ('id', 'DESC')], limit=1)
+        return plans[0].id if plans else None
+
+
 class Progress(ModelSQL, ModelView):
     "Coverage Progress"
     __name__ = 'distributor.coverage.progress'
@@ -557,8 +598,17 @@ class Missing(ModelSQL, ModelView):
             ('store', 'ASC'), ('product', 'ASC'), ('id', 'ASC')]
 
     @classmethod
+    def read(cls, ids, fields_names):
+        # the client reads a page back by ids, which are computed: without
+        # the pairs they stand for, the database would compute the ids of
+        # every missing pair to find them (seconds on a million pairs)
+        with Transaction().set_context(_coverage_pair_ids=list(map(int, ids))):
+            return super().read(ids, fields_names)
+
+    @classmethod
     def table_query(cls):
-        pairs = plan_pairs(context_plans(), missing=True)
+        pairs = plan_pairs(context_plans(), missing=True,
+            pair_ids=Transaction().context.get('_coverage_pair_ids'))
         return pairs.select(
             pairs.pid.as_('id'), pairs.plan.as_('plan'),
             pairs.store.as_('store'),

@@ -444,6 +444,15 @@ def main(argv=None):
                 transaction.rollback()
         return min(times), statistics.median(times), result
 
+    def missing_page_in_context():
+        """The same page with the plan in the context, as the menu entry
+        (its context form defaults to the latest running plan) and the
+        plan's own action read it"""
+        Missing = Pool().get('distributor.coverage.missing')
+        with Transaction().set_context(coverage_plan=plan_id):
+            return Missing.search_read([('plan', '=', plan_id)],
+                limit=1000, fields_names=['store', 'distributor', 'product'])
+
     timed(raw_sql, 1)  # warm the caches
     timed(coverage, 1)
     sql_time, sql_median, (stores, pairs, covered) = timed(raw_sql)
@@ -482,6 +491,12 @@ def main(argv=None):
     print(f'their first page as the client reads it (search_read, limit '
         f'1,000): {page_time:.3f} s '
         f'(median {page_median:.3f} s, {len(rows):,} rows)')
+    context_time, context_median, context_rows = timed(
+        missing_page_in_context, 3)
+    assert context_rows == rows
+    print(f'the same page with the plan in the context (menu entry, '
+        f'plan action): {context_time:.3f} s (median '
+        f'{context_median:.3f} s)')
     if args.keep:
         print(f'database kept: {DB_NAME}')
     else:

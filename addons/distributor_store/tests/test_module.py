@@ -17,6 +17,7 @@ from distributor_sale.tests.test_module import make_user
 from distributor_stock.replenishment import replenishment_levels
 from distributor_stock.tests.test_module import create_lot, levels
 from distributor_stock.tests.tools import move_stock
+from distributor_store.coverage import unpair_id
 from distributor_store.exceptions import (
     CoverageError, DiversionError, StoreError, StoreOrderError,
     StorePriceError, StorePromotionError, StoreValidationError)
@@ -435,11 +436,21 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
 
     # Coverage ------------------------------------------------------------
 
+    def test_pair_ids(self):
+        "The ids of the coverage views give back the two rows they pair"
+        for first, second in [(1, 1), (1, 2), (2, 1), (7, 1_000_003),
+                (2_000_000_000, 3), (2**31 - 1, 2**31 - 1),
+                (123_456_789_012, 98_765)]:
+            n = first + second
+            value = n * (n + 1) // 2 + second
+            self.assertEqual(unpair_id(value), (first, second))
+
     @with_transaction()
     def test_coverage_plan(self):
         "Progress counts each (store, product) pair once, since the start"
         pool = Pool()
         Plan = pool.get('distributor.coverage.plan')
+        Context = pool.get('distributor.coverage.context')
         Progress = pool.get('distributor.coverage.progress')
         Missing = pool.get('distributor.coverage.missing')
         Check = pool.get('distributor.store.check')
@@ -502,6 +513,13 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         Missing.search([])}, missing)
                 self.assertEqual(sum(r.covered for r in Progress.search([])),
                     2)
+            # the menu entries' context: the latest running plan
+            self.assertEqual(Context.default_coverage_plan(), own.id)
+            with Transaction().set_context(coverage_plan=own.id):
+                self.assertEqual({(m.store, m.product) for m in
+                        Missing.search([])}, {(n.s3, p1)})
+            Plan.close([own])
+            self.assertEqual(Context.default_coverage_plan(), plan.id)
             progress, = Plan.dms_plan_progress(n.d1.id)
             self.assertEqual((progress['pairs'], progress['covered']), (4, 2))
 
