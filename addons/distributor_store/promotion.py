@@ -184,17 +184,31 @@ class Promotion(Workflow, ModelSQL, ModelView):
     @property
     def rate(self):
         """The share of the price the promotion takes at most: its
-        percentage, the amount off over its threshold, the gifts over the
-        goods (bought and given) for buy X get Y"""
+        percentage, the amount off over its threshold, and for buy X get Y
+        the value of the gifts over the value of the goods bought and
+        given, at the distributor's store prices; the goods bought are
+        valued at the cheapest qualifying product (the largest share),
+        or, when every product qualifies, at the gift's price"""
         if self.kind == 'percentage':
             return self.percentage or ZERO
         if self.kind == 'threshold':
             if not self.threshold_amount:
                 return Decimal(1)
             return (self.amount_off or ZERO) / self.threshold_amount
-        total = (self.buy_quantity or 0) + (self.gift_quantity or 0)
-        return Decimal(str((self.gift_quantity or 0) / total)) if total \
-            else ZERO
+        buy = Decimal(str(self.buy_quantity or 0))
+        gifts = Decimal(str(self.gift_quantity or 0))
+        gift_price = bought_price = Decimal(1)
+        distributor = getattr(self, 'distributor', None)
+        gift_product = getattr(self, 'gift_product', None)
+        if distributor and gift_product:
+            Price = Pool().get('distributor.store.price')
+            goods = list(getattr(self, 'products', None) or [])
+            prices = Price.prices_for(distributor, goods + [gift_product])
+            gift_price = prices[gift_product.id]
+            bought_price = min(
+                (prices[p.id] for p in goods), default=gift_price)
+        total = buy * bought_price + gifts * gift_price
+        return gifts * gift_price / total if total else ZERO
 
     def overlaps(self, other):
         if other.distributor != self.distributor:

@@ -610,6 +610,19 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                             amount_off=Decimal(6))]) and \
                     Promotion.activate(Promotion.search(
                             [('name', '=', "Bad")]))
+            # the gifts' share is in value: buy 4 cola (10) get 1 juice
+            # (20) gives away 20 / 60, beyond the policy, although it is
+            # only one unit in five
+            costly, = Promotion.create([dict(common, distributor=n.d2.id,
+                        name="4 cola get a juice", kind='buy_get',
+                        buy_quantity=4, gift_product=p2.id, gift_quantity=1,
+                        products=[('add', [p1.id])])])
+            self.assertEqual(round(costly.rate, 4), Decimal('0.3333'))
+            with self.assertRaises(StorePromotionError):
+                Promotion.activate([costly])
+            Promotion.write([costly], {'buy_quantity': 8})
+            self.assertEqual(Promotion(costly.id).rate, Decimal('0.2'))
+            Promotion.activate([costly])
             move_stock(n.d1, p1, 10)
             move_stock(n.d1, p2, 30)
             order = channel_order(n.d1, n.s1, [(p1, 10), (p2, 20)])
