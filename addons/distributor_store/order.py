@@ -851,12 +851,13 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _notify(cls, orders, side, msg_id):
-        "Post a message to the seller, or to a buyer that is a distributor"
+        """Post a message to the seller, or to a buyer that is a
+        distributor or a store (their inbox in the portal)"""
         Message = Pool().get('distributor.message')
         items = []
         for order in orders:
             party = getattr(order, side)
-            if party.is_distributor:
+            if party.is_distributor or party.is_store:
                 items.append((party, 'distributor_store.' + msg_id, order,
                         {'order': order.rec_name or '',
                             'buyer': order.buyer.rec_name,
@@ -1219,7 +1220,8 @@ class Message(metaclass=PoolMeta):
 
     @classmethod
     def _get_origin(cls):
-        return super()._get_origin() + ['distributor.channel.order']
+        return super()._get_origin() + [
+            'distributor.channel.order', 'distributor.store.promotion']
 
 
 class OrderReasonStart(ModelView):

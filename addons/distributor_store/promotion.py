@@ -13,7 +13,7 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import StorePromotionError
 
@@ -279,6 +279,39 @@ class Promotion(Workflow, ModelSQL, ModelView):
         for promotion in promotions:
             cls.check_policy([promotion])
             cls.write([promotion], {'state': 'active'})
+        cls._announce(promotions)
+
+    @classmethod
+    def _announce(cls, promotions):
+        """Post the promotions to the stores they target (all the active
+        stores of the distributor when none is named): their inbox in
+        the portal"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Message = pool.get('distributor.message')
+        items = []
+        with without_check_access():
+            for promotion in promotions:
+                if promotion.stores:
+                    stores = [s for s in promotion.stores
+                        if s.store_state == 'active']
+                else:
+                    stores = Party.search([
+                            ('is_store', '=', True),
+                            ('store_distributor', '=',
+                                promotion.distributor.id),
+                            ('store_state', '=', 'active'),
+                            ], order=[('id', 'ASC')])
+                for store in stores:
+                    items.append((store,
+                            'distributor_store.msg_message_promotion',
+                            promotion, {
+                                'promotion': promotion.name,
+                                'distributor': promotion.distributor.rec_name,
+                                'start': promotion.start_date.isoformat(),
+                                'end': promotion.end_date.isoformat(),
+                                }, None))
+            Message.post(items)
 
     @classmethod
     @ModelView.button

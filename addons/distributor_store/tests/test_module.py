@@ -136,6 +136,9 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             order = Order(order.id)
             self.assertEqual(order.state, 'delivered')
             self.assertEqual(order.billed_amount, Decimal('205.00'))
+            # the store follows its order in its inbox
+            self.assertEqual(len(Message.search([('party', '=', n.s1.id),
+                            ('origin', '=', str(order))])), 2)
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 20})
             # the delivery took the seller below its minimum: alerted
             alert, = Alert.search([('party', '=', n.d1.id),
@@ -598,6 +601,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         products=[('add', [p2.id])]),
                     ])
             Promotion.activate([pct, threshold, gift])
+            # the stores targeted (all of D1's without a list) are told
+            Message = pool.get('distributor.message')
+            told = {(m.party, m.origin) for m in Message.search([
+                        ('origin', 'like', 'distributor.store.promotion,%')])}
+            self.assertEqual(told, {(n.s1, pct), (n.s2, pct),
+                    (n.s1, threshold), (n.s2, threshold), (n.s1, gift)})
             # 10% + 10% (threshold) + 15% would exceed the 30% policy
             with self.assertRaises(StorePromotionError):
                 Promotion.activate([extra])
