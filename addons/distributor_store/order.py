@@ -1219,6 +1219,12 @@ class Message(metaclass=PoolMeta):
     __name__ = 'distributor.message'
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # stores get messages too (their orders, the promotions)
+        cls.party.string = "Recipient"
+
+    @classmethod
     def _get_origin(cls):
         return super()._get_origin() + [
             'distributor.channel.order', 'distributor.store.promotion']

@@ -826,6 +826,14 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 Order.deliver([order])
                 Order.receive_orders([order])
                 self.assertEqual(Order(order.id).state, 'done')
+            # the rep reads the messages of its distributors and stores
+            Message = pool.get('distributor.message')
+            self.assertEqual({m.party for m in Message.search([])},
+                {n.d1, n.d2, n.s3})
+            with Transaction().set_user(rep_user.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertEqual({m.party for m in Message.search([])},
+                    {n.d2, n.s3})
 
 
 del ModuleTestCase
