@@ -1,2 +1,8 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
+
+# Real transactions on the embedded SQLite default, before any request is
+# served (see sqlite.py)
+from . import sqlite
+
+sqlite.install()

@@ -481,6 +481,8 @@ class Import(Wizard):
 def import_distributors(data):
     """Validate every row of the workbook data, then create the
     distributors in draft; on any bad row nothing is written."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImportError_(gettext('distributor.msg_import_not_xlsx'))
     importer = Importer(bytes(data))
     parsed = importer.validate(importer.rows())
     return importer.create(parsed)

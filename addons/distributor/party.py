@@ -1,5 +1,7 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
+import datetime as dt
+
 from sql.aggregate import Max, Min
 from sql.conditionals import Case
 
@@ -8,11 +10,14 @@ from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.transaction import Transaction
 
+from . import validation
+from .access import check_rules, entry_point, is_trusted, trusted
+from .document import ReasonWizard
+from .exceptions import (
+    ChannelRuleError, DistributorStateError, ReachError, TradeRefused)
 from .territory import KIND_DEPTH
-from .exceptions import ChannelRuleError, DistributorStateError, TradeRefused
 
 STATES = [
     ('draft', "Draft"),
@@ -44,6 +49,11 @@ TRANSITIONS = {
     }
 REASON_REQUIRED = {'frozen', 'terminated'}
 QUALIFICATION_RANK = {'valid': 0, 'expiring': 1, 'expired': 2}
+# Tryton's own fields that, on a channel party, only channel managers and
+# DMS administrators change (the DMS fields are guarded by field access)
+MANAGED_FIELDS = {
+    'credit_limit_amount', 'customer_payment_term', 'sale_price_list',
+    }
 QUALIFICATION_STATUS = {v: k for k, v in QUALIFICATION_RANK.items()}
 
 _distributor = {
@@ -139,6 +149,11 @@ class Party(metaclass=PoolMeta):
     state_logs = fields.One2Many(
         'distributor.state.log', 'party', "State History", readonly=True,
         states=_distributor)
+    channel_party = fields.Function(
+        fields.Boolean("Channel Party",
+            help="A distributor, or a store or customer of one: read and "
+            "changed by the DMS roles only."),
+        'get_channel_party', searcher='search_channel_party')
 
     @classmethod
     def __setup__(cls):
@@ -158,8 +173,7 @@ class Party(metaclass=PoolMeta):
         cls.__rpc__.update({
                 'import_distributors': RPC(
                     readonly=False, result=lambda r: list(map(int, r))),
-                'change_distributor_state': RPC(
-                    readonly=False, instantiate=0),
+                'change_distributor_state': RPC(readonly=False),
                 })
         cls._buttons.update({
                 'distributor_activate': {
@@ -189,6 +203,7 @@ class Party(metaclass=PoolMeta):
                 })
 
     @classmethod
+    @entry_point()
     def import_distributors(cls, data):
         """Create draft distributors from the bytes of an import workbook.
 
@@ -196,6 +211,98 @@ class Party(metaclass=PoolMeta):
         the rows and reasons and nothing is written."""
         from .import_ import import_distributors
         return import_distributors(data)
+
+    # Reach ---------------------------------------------------------------
+
+    @classmethod
+    def _dms_kind_domains(cls):
+        "{kind: domain} of the kinds of party a caller may act for"
+        return {'distributor': [('is_distributor', '=', True)]}
+
+    @classmethod
+    def dms_kind_domain(cls, kinds):
+        "The domain of the parties of one of kinds"
+        domains = cls._dms_kind_domains()
+        return [['OR', *(domains[k] for k in kinds)]]
+
+    @classmethod
+    def _dms_channel_flags(cls):
+        """The boolean fields that make a party the channel's (modules add
+        theirs): only the DMS roles read and change such parties"""
+        return ['is_distributor']
+
+    @classmethod
+    def get_channel_party(cls, parties, name):
+        flags = cls._dms_channel_flags()
+        return {p.id: any(getattr(p, f, False) for f in flags)
+            for p in parties}
+
+    @classmethod
+    def search_channel_party(cls, name, clause):
+        _, operator, value = clause
+        flags = cls._dms_channel_flags()
+        if operator not in {'=', '!='}:
+            return []
+        if (operator == '=') == bool(value):
+            return [['OR', *((f, '=', True) for f in flags)]]
+        return [(f, '=', False) for f in flags]
+
+    @classmethod
+    def dms_reach_territories(cls):
+        """The territory ids (sub-territories included) the caller is
+        limited to, or None when its reach is not limited by territory
+
+        A sales rep who is neither a channel manager nor a DMS
+        administrator reaches the channel of its territories only."""
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        if not transaction.user or is_trusted():
+            return None
+        groups = set(User.get_groups())
+        unlimited = {ModelData.get_id('distributor', x) for x in [
+                'group_dms_admin', 'group_channel_manager']}
+        if groups & unlimited:
+            return None
+        if ModelData.get_id('distributor', 'group_sales_rep') not in groups:
+            return None
+        return set(Rule._distributor_territories())
+
+    @classmethod
+    def _dms_check_reach(cls, parties, values):
+        """A caller limited to its territories never widens its reach: the
+        territories it gives lie in them, and it leaves the fields that
+        only managers change"""
+        area = cls.dms_reach_territories()
+        if area is None:
+            return
+        Territory = Pool().get('distributor.territory')
+        for name in MANAGED_FIELDS & set(values):
+            if any(p.channel_party for p in parties) or not parties:
+                raise ReachError(gettext('distributor.msg_reach_field',
+                        field=cls.fields_get([name])[name]['string']))
+        added = set()
+        for action in values.get('territories') or []:
+            if action[0] in {'add', 'set'}:
+                added.update(action[1])
+            elif action[0] == 'create':
+                raise ReachError(gettext('distributor.msg_reach_field',
+                        field=cls.fields_get(['territories'])[
+                            'territories']['string']))
+        for name in cls._dms_reach_territory_fields():
+            if values.get(name):
+                added.add(values[name])
+        outside = sorted(added - area)
+        if outside:
+            raise ReachError(gettext('distributor.msg_reach_territory',
+                    territory=Territory(outside[0]).rec_name))
+
+    @classmethod
+    def _dms_reach_territory_fields(cls):
+        "Many2One fields to territories a limited caller keeps in its area"
+        return []
 
     @classmethod
     def default_is_distributor(cls):
@@ -307,13 +414,31 @@ class Party(metaclass=PoolMeta):
         return sequence.get()
 
     @classmethod
+    def _dms_guarded_fields(cls):
+        """The DMS fields whose writes are decided by field access: a
+        client's create sends every field with its default, which sets
+        nothing and needs no right"""
+        return {'is_distributor', 'distributor_code', 'distributor_tier',
+            'upstream', 'territories', 'authorized_categories',
+            'distributor_grade', 'settlement_method', 'sales_rep',
+            'cooperation_start'}
+
+    @classmethod
     def create(cls, vlist):
         pool = Pool()
         Tier = pool.get('distributor.tier')
-        vlist = [v.copy() for v in vlist]
+        guarded = cls._dms_guarded_fields()
+        vlist = [{k: v for k, v in values.items()
+                if not (k in guarded and v in (None, False, [], ''))}
+            for values in vlist]
+        transaction = Transaction()
+        if transaction.user and transaction.check_access:
+            for values in vlist:
+                cls._dms_check_reach([], values)
         for values in vlist:
             if not values.get('distributor_code'):
-                values['distributor_code'] = None
+                # NULL, not '': codes are unique
+                values.pop('distributor_code', None)
             if (values.get('is_distributor')
                     and not values.get('distributor_code')):
                 values['distributor_code'] = cls._new_distributor_code()
@@ -329,7 +454,11 @@ class Party(metaclass=PoolMeta):
     def write(cls, *args):
         actions = iter(args)
         args = []
+        transaction = Transaction()
+        check = transaction.user and transaction.check_access
         for parties, values in zip(actions, actions):
+            if check:
+                cls._dms_check_reach(parties, values)
             if values.get('is_distributor'):
                 uncoded = [p for p in parties if not p.distributor_code]
                 parties = [p for p in parties if p.distributor_code]
@@ -447,24 +576,92 @@ class Party(metaclass=PoolMeta):
 
     # Trading -------------------------------------------------------------
 
-    def may_trade(self):
-        """Whether the party may buy or sell in the channel.
+    def trade_refusal(self, date=None):
+        """Why the party may not buy or sell in the channel, or None.
 
         The single answer the other modules use: only active distributors
-        may place or receive orders and be chosen as upstream."""
-        return bool(self.is_distributor
-            and self.distributor_state == 'active')
-
-    def check_may_trade(self, msg_id='distributor.msg_may_not_trade', **kw):
-        "Raise TradeRefused when the party may not trade"
-        if not self.may_trade():
+        whose business licence is in force (or expired less than the
+        configured grace days ago) may place or receive orders."""
+        if not self.is_distributor or self.distributor_state != 'active':
             state = dict(self.fields_get(['distributor_state'])[
                     'distributor_state']['selection'])
-            raise TradeRefused(gettext(msg_id,
-                    distributor=self.rec_name,
-                    state=state.get(self.distributor_state, '')
-                    if self.is_distributor else '',
-                    **kw))
+            return gettext('distributor.msg_may_not_trade',
+                distributor=self.rec_name,
+                state=state.get(self.distributor_state, '')
+                if self.is_distributor else '')
+        licence_end = self.licence_end(date)
+        if licence_end is not True:
+            pool = Pool()
+            Configuration = pool.get('distributor.configuration')
+            grace = Configuration(1).licence_grace_days
+            if licence_end is None:
+                return gettext('distributor.msg_trade_no_licence',
+                    distributor=self.rec_name)
+            return gettext('distributor.msg_trade_licence_expired',
+                distributor=self.rec_name, date=licence_end, days=grace)
+        return None
+
+    def licence_end(self, date=None):
+        """True when a business licence of the party is in force at date
+        (today), counting the configured grace days after its end; else
+        the end of its latest licence, None without any"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Configuration = pool.get('distributor.configuration')
+        date = date or Date.today()
+        grace = dt.timedelta(days=Configuration(1).licence_grace_days)
+        latest = None
+        for qualification in self.qualifications:
+            if qualification.type != 'business_license':
+                continue
+            if qualification.valid_from and qualification.valid_from > date:
+                continue
+            end = qualification.valid_to
+            if end is None or end + grace >= date:
+                return True
+            latest = max(latest or end, end)
+        return latest
+
+    def may_trade(self, date=None):
+        "Whether the party may buy or sell in the channel (trade_refusal)"
+        return self.trade_refusal(date) is None
+
+    def check_may_trade(self, date=None):
+        "Raise TradeRefused when the party may not trade"
+        refusal = self.trade_refusal(date)
+        if refusal:
+            raise TradeRefused(refusal)
+
+    @classmethod
+    def dms_authorized_products(cls, parties, products):
+        """{party id: ids of the products it may buy and sell}.
+
+        One meaning everywhere (brand orders, channel orders, transfers,
+        replenishment): a product is authorized for a distributor when one
+        of its categories is an authorized category of the distributor or
+        lies under one; a distributor without authorized categories is
+        authorized for nothing.  A party that is not a distributor (a
+        store, a customer) carries no authorization of its own: every
+        product, its seller's authorization decides."""
+        pool = Pool()
+        Category = pool.get('product.category')
+        Product = pool.get('product.product')
+        products = Product.browse(list({int(p) for p in products}))
+        all_ids = {p.id for p in products}
+        result, trees = {}, {}
+        for party in parties:
+            if not party.is_distributor:
+                result[party.id] = set(all_ids)
+                continue
+            key = frozenset(map(int, party.authorized_categories))
+            if key not in trees:
+                trees[key] = set(map(int, Category.search([
+                                ('parent', 'child_of', list(key)),
+                                ], order=[]))) if key else set()
+            allowed = trees[key]
+            result[party.id] = {p.id for p in products
+                if set(map(int, p.categories)) & allowed}
+        return result
 
     def may_be_upstream(self):
         "Whether new downstreams may be placed under the distributor"
@@ -506,14 +703,38 @@ class Party(metaclass=PoolMeta):
         pass
 
     @classmethod
+    def dms_freeze(cls, parties, reason):
+        "Freeze the distributors with a reason (their wizard)"
+        cls.change_distributor_state(parties, 'frozen', reason=reason)
+
+    @classmethod
+    def dms_terminate(cls, parties, reason):
+        "Terminate the distributors with a reason (their wizard)"
+        cls.change_distributor_state(parties, 'terminated', reason=reason)
+
+    @classmethod
+    @entry_point(records={'parties': None})
     def change_distributor_state(
             cls, parties, state, reason=None, from_states=None):
         """Move the distributors to state and log who, when, from, to, why.
 
         Every path (buttons, wizards, imports, portal) goes through here."""
+        state = validation.choice(state, 'state', STATES)
+        reason = validation.text(reason, gettext('distributor.msg_reason'))
+        if from_states is not None:
+            if not isinstance(from_states, (list, tuple, set)):
+                from_states = [from_states]
+            from_states = {validation.choice(s, 'from_states', STATES)
+                for s in from_states}
+        cls.dms_change_state(parties, state, reason, from_states)
+
+    @classmethod
+    def dms_change_state(cls, parties, state, reason, from_states=None):
+        """The lifecycle change itself, once the arguments are checked
+        (modules extend it: distributor_stock creates the warehouses of
+        the distributors activated)"""
         pool = Pool()
         Log = pool.get('distributor.state.log')
-        reason = (reason or '').strip() or None
         if state in REASON_REQUIRED and not reason:
             raise DistributorStateError(gettext(
                     'distributor.msg_state_reason_required'))
@@ -540,9 +761,9 @@ class Party(metaclass=PoolMeta):
                 'to_state': state,
                 'reason': reason,
                 } for p in parties]
-        cls.write(list(parties), {'distributor_state': state})
-        # The history is written by the system, whoever may read it
-        with without_check_access():
+        with trusted():
+            cls.write(list(parties), {'distributor_state': state})
+            # the history is written by the system, whoever may read it
             Log.create(logs)
 
     def check_activation(self):
@@ -561,6 +782,8 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def check_modification(cls, mode, parties, values=None, external=False):
+        if external and mode in {'write', 'delete'}:
+            check_rules(cls, parties, mode)
         super().check_modification(
             mode, parties, values=values, external=external)
         if mode == 'delete':
@@ -572,6 +795,14 @@ class Party(metaclass=PoolMeta):
         elif mode == 'write' and 'distributor_state' in values and external:
             raise DistributorStateError(gettext(
                     'distributor.msg_state_write'))
+        if mode == 'write' and 'is_distributor' in values:
+            for party in parties:
+                if (party.is_distributor != values['is_distributor']
+                        and party.is_distributor
+                        and party.distributor_state != 'draft'):
+                    raise DistributorStateError(gettext(
+                            'distributor.msg_is_distributor_locked',
+                            party=party.rec_name))
 
 
 class PartyTerritory(ModelSQL):
@@ -585,6 +816,7 @@ class PartyTerritory(ModelSQL):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_constraints += [
             ('party_territory_unique', Unique(t, t.party, t.territory),
@@ -603,6 +835,7 @@ class PartyProductCategory(ModelSQL):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_constraints += [
             ('party_category_unique', Unique(t, t.party, t.category),
@@ -623,6 +856,7 @@ class StateLog(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.party, Index.Range())))
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
@@ -636,43 +870,16 @@ class StateLog(ModelSQL, ModelView):
                     'distributor.msg_state_log_readonly'))
 
 
-class ChangeStateStart(ModelView):
-    __name__ = 'distributor.change_state.start'
-    reason = fields.Text("Reason", required=True)
-    distributors = fields.Many2Many(
-        'party.party', None, None, "Distributors", readonly=True)
-
-
-class _ChangeState(Wizard):
-    start = StateView('distributor.change_state.start',
-        'distributor.change_state_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("OK", 'apply', 'tryton-ok', default=True),
-            ])
-    apply = StateTransition()
-    target_state = None
-
-    def default_start(self, fields):
-        return {
-            'distributors': [r.id for r in self.records],
-            }
-
-    def transition_apply(self):
-        self.model.change_distributor_state(
-            self.records, self.target_state, reason=self.start.reason)
-        return 'end'
-
-
-class Freeze(_ChangeState):
+class Freeze(ReasonWizard):
     "Freeze distributors"
     __name__ = 'distributor.freeze'
-    target_state = 'frozen'
+    _method = 'dms_freeze'
 
 
-class Terminate(_ChangeState):
+class Terminate(ReasonWizard):
     "Terminate distributors"
     __name__ = 'distributor.terminate'
-    target_state = 'terminated'
+    _method = 'dms_terminate'
 
 
 class Address(metaclass=PoolMeta):

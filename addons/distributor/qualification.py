@@ -12,6 +12,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
+from . import validation
 from .exceptions import DistributorStateError, QualificationValidationError
 
 TYPES = [
@@ -61,6 +62,7 @@ class Qualification(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.party, Index.Range())),
@@ -256,6 +258,7 @@ class Qualification(ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, qualifications, field_names):
         super().validate_fields(qualifications, field_names)
+        validation.check_record_fields(qualifications, field_names)
         if field_names and not (field_names & {'type', 'number', 'party'}):
             return
         for qualification in qualifications:

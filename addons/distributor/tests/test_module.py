@@ -17,17 +17,21 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, create_employee, set_company)
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.cache import Cache
+from trytond.config import config
+from trytond.tests.test_tryton import DB_NAME, USER, ModuleTestCase
 from trytond.transaction import Transaction
 
+from distributor import validation
 from distributor.exceptions import (
-    ChannelRuleError, DistributorStateError, ImportError_,
-    TerritoryValidationError, TierValidationError, TradeRefused)
+    ChannelRuleError, DistributorStateError, EntryPointRefused, ImportError_,
+    InputError, RecordNotFound, TerritoryValidationError,
+    TierValidationError, TradeRefused)
 from distributor.import_ import COLUMNS, template
 
 from .tools import (
     create_distributor, create_territories, create_tiers, license_values,
-    network)
+    network, with_transaction)
 
 PROJECT_PREFIXES = ('distributor',)
 # Reference data every user may read (shown on party forms): still
@@ -728,9 +732,25 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
                 with self.assertRaises(AccessError):
                     Party.read([agent.id], ['name'])
                 with self.assertRaises(AccessError):
-                    Party.write([Party(agent.id)], {'distributor_grade': 'C'})
-                # and inside, allowed
-                Party.write([Party(south.id)], {'distributor_grade': 'C'})
+                    Party.write([Party(agent.id)], {'name': "Agent"})
+                # and inside, allowed for the contact data
+                Party.write([Party(south.id)], {'name': "South Co"})
+                # the channel fields are the managers'
+                for values in [{'distributor_grade': 'C'},
+                        {'settlement_method': 'prepaid'},
+                        {'sales_rep': None}, {'upstream': None},
+                        {'credit_limit_amount': 1}]:
+                    with self.assertRaises(AccessError):
+                        Party.write([Party(south.id)], values)
+                # a rep never widens its reach: no territory of another
+                with self.assertRaises(AccessError):
+                    Party.write([Party(south.id)], {
+                            'territories': [('add', [ts.nj.id])]})
+            self.assertEqual(
+                [t.code for t in Party(south.id).territories], ['SC-GD'])
+            with self._as(users['east']):
+                self.assertEqual(Party.search_count(
+                        [('id', '=', south.id)]), 0)
 
     @with_transaction()
     def test_rep_territory_change_applies(self):
@@ -781,33 +801,42 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
             ts, _, users = self._security_world(company)
             before = Party.search_count([])
             with self._as(users['south']):
-                with self.assertRaisesRegex(ImportError_,
-                        'Row 3: territory "EC-JS-NJ" is not one of'):
+                # the import sets channel fields: managers only
+                with self.assertRaises(EntryPointRefused):
                     Party.import_distributors(workbook([
                                 {'code': 'N1', 'name': "Guangzhou Co",
                                     'tier': 'T1', 'territories': 'SC-GD-GZ'},
-                                {'code': 'N2', 'name': "Nanjing Co",
-                                    'tier': 'T1', 'territories': 'EC-JS-NJ'},
                                 ]))
             self.assertEqual(Party.search_count([]), before)
             with self._as(users['south']):
-                parties = Party.import_distributors(workbook([
-                            {'code': 'N1', 'name': "Guangzhou Co",
-                                'tier': 'T1', 'territories': 'SC-GD-GZ'},
-                            ]))
-            self.assertEqual([p.distributor_code for p in parties], ['N1'])
-            # the record rule is the last guard, on every path
-            with self._as(users['south']):
+                # a lead of its own territory, which it then sees
+                party, = Party.create([{
+                            'name': "Guangzhou Co", 'is_distributor': True,
+                            'territories': [('add', [ts.gd.id])],
+                            'distributor_tier': None,
+                            'distributor_grade': None,
+                            }])
+                self.assertEqual(Party.search_count(
+                        [('id', '=', party.id)]), 1)
+                # outside its territories: refused
                 with self.assertRaises(AccessError):
                     Party.create([{
                                 'name': "Hangzhou Co", 'is_distributor': True,
-                                'distributor_code': 'N3',
                                 'territories': [('add', [ts.hz.id])],
                                 }])
+                # a tier is the managers'
+                with self.assertRaises(AccessError):
+                    Party.create([{
+                                'name': "Foshan Co", 'is_distributor': True,
+                                'territories': [('add', [ts.gd.id])],
+                                'distributor_tier': party.id,
+                                }])
+            self.assertEqual(Party.search_count([]), before + 1)
 
     @with_transaction()
     def test_plain_user_reads_party_form(self):
-        "A user outside the DMS groups still opens parties"
+        """A user outside the DMS groups keeps Tryton's parties, not the
+        channel's"""
         pool = Pool()
         Party = pool.get('party.party')
         User = pool.get('res.user')
@@ -815,15 +844,199 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
         with set_company(company):
             ts, (agent, regional, south), users = self._security_world(
                 company)
+            lead = create_distributor('E9', None, [ts.east], activate=False)
             plain, = User.create([{'login': 'plain', 'name': "Plain"}])
             with Transaction().set_user(plain.id), \
                     Transaction().set_context(_check_access=True):
-                values, = Party.read([agent.id], [
-                        'name', 'distributor_tier.rec_name',
-                        'territories', 'distributor_state'])
-                self.assertEqual(values['distributor_state'], 'active')
+                # the company's own party and any other party
+                self.assertTrue(Party.read([company.party.id], ['name']))
+                # a client's create sends every field with its default
+                guarded = Party._dms_guarded_fields()
+                defaults = Party.default_get(
+                    list(guarded), with_rec_name=False)
+                party, = Party.create([{
+                            **{k: defaults.get(k) for k in guarded},
+                            'name': "Walk-in"}])
+                Party.write([party], {'name': "Walk-in Customer"})
+                # the distributors stay out of reach, every way
+                self.assertEqual(Party.search_count(
+                        [('is_distributor', '=', True)]), 0)
                 with self.assertRaises(AccessError):
-                    Party.read([agent.id], ['qualifications'])
+                    Party.read([agent.id], ['name'])
+                with self.assertRaises(AccessError):
+                    Party.write([Party(agent.id)], {'name': "Mine"})
+                for party in [regional, lead]:
+                    with self.assertRaises(AccessError):
+                        Party.delete([Party(party.id)])
+                # and so are the channel fields
+                with self.assertRaises(AccessError):
+                    Party.write([party], {'is_distributor': True})
 
+    @with_transaction()
+    def test_accountant_reads_only(self):
+        "The DMS accountant reads every distributor and changes none"
+        pool = Pool()
+        Party = pool.get('party.party')
+        company = create_company()
+        with set_company(company):
+            ts, (agent, regional, south), users = self._security_world(
+                company)
+            lead = create_distributor('E9', None, [ts.east], activate=False)
+            with self._as(users['accountant']):
+                self.assertEqual(Party.search_count(
+                        [('is_distributor', '=', True)]), 4)
+                for values in [{'settlement_method': 'prepaid'},
+                        {'sales_rep': None}, {'name': "Renamed"}]:
+                    with self.assertRaises(AccessError):
+                        Party.write([Party(agent.id)], values)
+                with self.assertRaises(AccessError):
+                    Party.delete([Party(lead.id)])
+                with self.assertRaises(EntryPointRefused):
+                    Party.change_distributor_state(
+                        [agent.id], 'frozen', "Overdue")
+            self.assertEqual(Party(agent.id).distributor_state, 'active')
+            with self._as(users['manager']):
+                Party.change_distributor_state(
+                    [agent.id], 'frozen', "Overdue")
+                # an id out of reach reads like a missing one
+                with self.assertRaises(RecordNotFound):
+                    Party.change_distributor_state(
+                        [10 ** 9], 'frozen', "Overdue")
+            self.assertEqual(Party(agent.id).distributor_state, 'frozen')
+
+
+    # Transactions ------------------------------------------------------
+
+    def test_rollback_after_cache_timeout(self):
+        """A transaction that starts once the cache's clean timeout has
+        passed (the cache then syncs on its connection) still rolls back
+        whole"""
+        Tier = Pool(DB_NAME).get('distributor.tier')
+        timeout = config.get('cache', 'clean_timeout')
+        config.set('cache', 'clean_timeout', '1')
+        try:
+            Cache._clean_last = dt.datetime.now() - dt.timedelta(hours=1)
+            with Transaction().start(DB_NAME, USER) as transaction:
+                Tier.create([{'code': 'ROLLBACK', 'name': "Refused",
+                            'level': 9}])
+                self.assertTrue(Tier.search([('code', '=', 'ROLLBACK')]))
+                transaction.rollback()
+            with Transaction().start(DB_NAME, USER):
+                self.assertEqual(
+                    Tier.search([('code', '=', 'ROLLBACK')]), [])
+        finally:
+            config.set('cache', 'clean_timeout', timeout)
+
+    # Validation layer --------------------------------------------------
+
+    @with_transaction()
+    def test_validation_layer(self):
+        "Numbers, dates, texts and lines from outside are checked"
+        for value in ['inf', float('nan'), float('inf'), 'ten', None, [],
+                True, 'NaN']:
+            with self.assertRaises(InputError):
+                validation.number(value, 'quantity')
+        self.assertEqual(validation.number('1.5', 'q'), Decimal('1.5'))
+        with self.assertRaisesRegex(InputError, 'maximum'):
+            validation.quantity(1e18, 'quantity')
+        with self.assertRaisesRegex(InputError, 'greater than zero'):
+            validation.quantity(0, 'quantity')
+        self.assertEqual(validation.quantity(0, 'q', allow_zero=True), 0)
+        with self.assertRaises(InputError):
+            validation.quantity(-1, 'q', allow_zero=True)
+        with self.assertRaisesRegex(InputError, 'digits|decimals'):
+            validation.number('1.234', 'price', digits=2, strict=True)
+        for value in ['2026-13-45', '2026-02-30', 'tomorrow', 20260101]:
+            with self.assertRaises(InputError):
+                validation.date(value, 'date')
+        self.assertEqual(validation.date('2026-02-28', 'date'),
+            dt.date(2026, 2, 28))
+        for value in ['a\x00b', 'evil\u202etxt', 'tab\x1b[2J']:
+            with self.assertRaisesRegex(InputError, 'control'):
+                validation.text(value, 'comment')
+        self.assertEqual(validation.text('  two\nlines ', 'c'),
+            'two\nlines')
+        with self.assertRaises(InputError):
+            validation.text('two\nlines', 'reference', multiline=False)
+        with self.assertRaisesRegex(InputError, 'at most 4000'):
+            validation.text('x' * 1024 * 1024, 'comment')
+        with self.assertRaisesRegex(InputError, 'at most 500'):
+            validation.lines([{}] * 501, 'lines')
+        for value in ['lines', [1, 2], {'product': 1}]:
+            with self.assertRaises(InputError):
+                validation.lines(value, 'lines')
+        self.assertEqual(validation.id_mapping({'7': 1}, 'q'), {7: 1})
+        for value in [{'x': 1}, {True: 1}, [1]]:
+            with self.assertRaises(InputError):
+                validation.id_mapping(value, 'q')
+
+    @with_transaction()
+    def test_document_fields_are_bounded(self):
+        "A record's text is bounded and clean whatever the path"
+        pool = Pool()
+        Qualification = pool.get('distributor.qualification')
+        Party = pool.get('party.party')
+        company = create_company()
+        with set_company(company):
+            create_tiers()
+            party, = Party.create([{'name': "D", 'is_distributor': True}])
+            for number in ['x' * 300, 'BL\u202e1']:
+                with self.assertRaises(InputError):
+                    Qualification.create([{**license_values(number),
+                                'party': party.id}])
+
+    # Login throttling --------------------------------------------------
+
+    @with_transaction()
+    def test_login_throttling_window(self):
+        """Failed logins count over minutes, and tries refused while
+        blocked do not count again"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Attempt = pool.get('res.user.login.attempt')
+        user, = User.create([{'login': 'target', 'name': "Target",
+                    'password': 'right-password'}])
+        maximum = config.getint('session', 'max_attempt', default=5)
+        for _ in range(maximum + 5):
+            Attempt.add('target')
+        self.assertEqual(Attempt.count('target'), maximum + 1)
+        # once the window has passed, the login is free again
+        table = Attempt.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.create_date],
+                [dt.datetime.now() - dt.timedelta(minutes=6)]))
+        self.assertEqual(Attempt.count('target'), 0)
+        self.assertEqual(User.get_login('target', {
+                    'password': 'right-password'}), user.id)
+
+    # Trading -----------------------------------------------------------
+
+    @with_transaction()
+    def test_trading_needs_a_licence_in_force(self):
+        "An expired business licence stops trading after the grace days"
+        pool = Pool()
+        Configuration = pool.get('distributor.configuration')
+        Qualification = pool.get('distributor.qualification')
+        Date = pool.get('ir.date')
+        with network() as (company, (t1, t2, t3), ts):
+            party = create_distributor('L1', t1, [ts.east])
+            self.assertTrue(party.may_trade())
+            licence, = party.qualifications
+            today = Date.today()
+            Qualification.write([licence], {
+                    'valid_to': today - dt.timedelta(days=3)})
+            self.assertEqual(party.distributor_state, 'active')
+            refusal = party.trade_refusal()
+            self.assertIn('expired on', refusal)
+            with self.assertRaisesRegex(TradeRefused, 'expired'):
+                party.check_may_trade()
+            Configuration.write([Configuration(1)], {
+                    'licence_grace_days': 5})
+            self.assertTrue(party.may_trade())
+            Qualification.create([{**license_values('BL-L1-2'),
+                        'party': party.id}])
+            Configuration.write([Configuration(1)], {
+                    'licence_grace_days': 0})
+            self.assertTrue(type(party)(party.id).may_trade())
 
 del ModuleTestCase
