@@ -12,10 +12,6 @@ class OrderStateError(UserError):
     "The order is not in a state that allows the action"
 
 
-class OrderLockedError(UserError):
-    "The order may no longer be changed outside its workflow"
-
-
 class ReceiptError(UserError):
     "A receipt confirmation is refused"
 

@@ -14,3 +14,12 @@ class Party(metaclass=PoolMeta):
         if tier and tier.price_list:
             defaults['sale_price_list'] = tier.price_list
         return defaults
+
+    def dms_buys_from_brand(self):
+        """Whether the distributor orders from the brand: it has no
+        upstream, or its tier buys from the brand.  Else it orders from its
+        upstream and is replenished by it, through channel orders."""
+        if not self.upstream:
+            return True
+        tier = self.distributor_tier
+        return bool(tier and tier.buys_from_brand)

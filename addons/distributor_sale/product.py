@@ -1,11 +1,16 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+
+from distributor import validation
+
+from .exceptions import ChannelOrderError
 
 
 class Template(metaclass=PoolMeta):
@@ -22,6 +27,43 @@ class Template(metaclass=PoolMeta):
             },
         help="Distributors order the product in multiples of this quantity "
         "(in the sale unit).")
+
+
+class Product(metaclass=PoolMeta):
+    __name__ = 'product.product'
+
+    @classmethod
+    def dms_find_products(cls, keys, salable=True):
+        """The products of keys (ids or codes), in order, in two queries;
+        an unknown key, or a product that is not for sale, is refused"""
+        ids, codes = set(), set()
+        for key in keys:
+            if isinstance(key, int) and not isinstance(key, bool):
+                ids.add(key)
+            elif isinstance(key, str):
+                codes.add(validation.text(key, gettext(
+                            'distributor_sale.msg_field_product'), size=64,
+                        multiline=False))
+            else:
+                raise ChannelOrderError(gettext(
+                        'distributor_sale.msg_unknown_product',
+                        product=str(key)[:40]))
+        by_id = {p.id: p for p in cls.search([('id', 'in', list(ids))])
+            } if ids else {}
+        by_code = {p.code: p for p in cls.search(
+                [('code', 'in', list(codes))])} if codes else {}
+        result = []
+        for key in keys:
+            if isinstance(key, str):
+                product = by_code.get(key.strip())
+            else:
+                product = by_id.get(key)
+            if product is None or (salable and not product.salable):
+                raise ChannelOrderError(gettext(
+                        'distributor_sale.msg_unknown_product',
+                        product=str(key)[:40]))
+            result.append(product)
+        return result
 
 
 class PriceFloor(ModelSQL, ModelView):

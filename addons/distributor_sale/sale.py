@@ -1,27 +1,34 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
+"""Distributor orders: the brand's sales to its distributors, with the
+channel workflow over Tryton's sale workflow.
+
+The channel workflow (submit, approve or reject, ship, receive) is the only
+way a distributor order moves: its buttons and entry points drive Tryton's
+own quote, confirm and cancel, and the channel state follows
+(``_dms_channel_transitions``).  Neither Tryton's state nor the channel
+state nor the other workflow fields can be written by a client; an order
+is locked with its lines once submitted (the document base)."""
 import datetime as dt
 import weakref
-from contextlib import contextmanager
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
-
-from sql.aggregate import Sum
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.model.exceptions import AccessButtonError, AccessError
-from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
-from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import (
-    Button, StateTransition, StateView, Wizard)
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import (
-    ChannelOrderError, OrderLockedError, OrderStateError, ReceiptError)
+from distributor import validation
+from distributor.access import check_caller, entry_point, resolve, trusted
+from distributor.document import (
+    Document, DocumentLine, DocumentLog, ReasonWizard, serialize)
+
+from .exceptions import ChannelOrderError, OrderStateError, ReceiptError
 
 KINDS = [
     ('regular', "Regular"),
@@ -45,11 +52,8 @@ DELIVERY_METHODS = [
     ]
 # The states in which the ordering side may still change the order
 EDITABLE = {'draft', 'rejected'}
-# The channel rules, in the order they are checked and shown
-RULES = [
-    'trade', 'lines', 'categories', 'territory', 'price_list',
-    'price_floor', 'minimum', 'pack', 'settlement',
-    ]
+# the states after an approval
+APPROVED = {'approved', 'shipped', 'received', 'done'}
 # Sale fields the channel order header copies from the party or locks
 _LOCKED_HEADER = [
     'party', 'invoice_party', 'shipment_party', 'invoice_address',
@@ -57,10 +61,9 @@ _LOCKED_HEADER = [
     'warehouse', 'lines', 'company', 'reference', 'sale_date',
     'invoice_method', 'shipment_method',
     ]
-
-
 # Set by the workflow only, never by a client call
 WORKFLOW_FIELDS = {
+    'state', 'number', 'shipment_state', 'invoice_state',
     'channel_state', 'distributor_tier', 'order_territory',
     'submitted_by', 'submitted_at', 'approved_by', 'approved_at',
     'rejected_by', 'rejected_at', 'rejection_reason',
@@ -71,28 +74,19 @@ WORKFLOW_FIELDS = {
 LINE_WORKFLOW_FIELDS = {
     'floor_override_by', 'floor_override_reason', 'received_quantity',
     }
+# the most orders a list answers at once
+LIST_LIMIT = 200
 
-
-def _check_workflow_fields(Model, records, names, workflow_fields):
-    forbidden = sorted(set(names) & workflow_fields)
-    if forbidden:
-        field = Model.fields_get([forbidden[0]])[forbidden[0]]['string']
-        raise OrderLockedError(gettext(
-                'distributor_sale.msg_workflow_field',
-                field=field,
-                record=', '.join(r.rec_name for r in records[:3])))
-
-
-# Per transaction: the depth of channel workflow calls in progress and the
-# orders whose rules were checked.  Not context keys: changing the context
-# would make Tryton read every record again under the new context.
+# Per transaction: the depth of channel workflow calls in progress, and
+# the orders whose rules were checked.  Not context keys: changing the
+# context would make Tryton read every record again under the new context.
 _WORKFLOW = weakref.WeakKeyDictionary()
 _RULES_CHECKED = weakref.WeakKeyDictionary()
 
 
 @contextmanager
-def workflow():
-    "The channel workflow itself changes locked orders within"
+def channel_workflow():
+    "The channel workflow itself drives Tryton's sale workflow within"
     transaction = Transaction()
     _WORKFLOW[transaction] = _WORKFLOW.get(transaction, 0) + 1
     try:
@@ -101,7 +95,7 @@ def workflow():
         _WORKFLOW[transaction] -= 1
 
 
-def in_workflow():
+def in_channel_workflow():
     return _WORKFLOW.get(Transaction(), 0) > 0
 
 
@@ -113,13 +107,14 @@ def _user():
     return Transaction().user or None
 
 
-def _selection_string(Model, field, value):
-    return dict(Model.fields_get([field])[field]['selection']).get(
-        value, value or '')
-
-
-class Sale(metaclass=PoolMeta):
+class Sale(Document, metaclass=PoolMeta):
     __name__ = 'sale.sale'
+    _dms_state = 'channel_state'
+    _dms_editable_states = EDITABLE
+    _dms_deletable_states = {'draft', 'rejected', 'cancelled'}
+    _dms_free_fields = {'comment', 'description'}
+    _dms_workflow_fields = WORKFLOW_FIELDS
+    _dms_log_model = 'distributor.sale.log'
 
     distributor_order = fields.Function(
         fields.Boolean(
@@ -174,7 +169,8 @@ class Sale(metaclass=PoolMeta):
     received_at = fields.DateTime("Received At", readonly=True)
     reminded_at = fields.DateTime("Reminded At", readonly=True)
     channel_logs = fields.One2Many(
-        'distributor.sale.log', 'sale', "Channel History", readonly=True)
+        'distributor.sale.log', 'document', "Channel History",
+        readonly=True)
     discrepancies = fields.One2Many(
         'distributor.sale.discrepancy', 'sale', "Discrepancies",
         readonly=True)
@@ -185,6 +181,20 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls._dms_channel_transitions = {
+            ('draft', 'submitted'),
+            ('rejected', 'submitted'),
+            ('submitted', 'approved'),
+            ('submitted', 'rejected'),
+            ('approved', 'shipped'),
+            ('approved', 'done'),
+            ('shipped', 'received'),
+            ('received', 'done'),
+            ('draft', 'cancelled'),
+            ('submitted', 'cancelled'),
+            ('rejected', 'cancelled'),
+            ('approved', 'cancelled'),
+            }
         locked = (Eval('distributor_order', False)
             & ~Eval('channel_state', 'draft').in_(list(EDITABLE)))
         for name in _LOCKED_HEADER:
@@ -245,11 +255,12 @@ class Sale(metaclass=PoolMeta):
                 })
         cls.__rpc__.update({
                 'dms_create_order': RPC(readonly=False),
-                'dms_cancel_orders': RPC(readonly=False, instantiate=0),
-                'dms_reject_orders': RPC(readonly=False, instantiate=0),
-                'dms_confirm_receipt': RPC(readonly=False, instantiate=0),
+                'dms_approve_orders': RPC(readonly=False),
+                'dms_cancel_orders': RPC(readonly=False),
+                'dms_reject_orders': RPC(readonly=False),
+                'dms_confirm_receipt': RPC(readonly=False),
                 'dms_list_orders': RPC(),
-                'dms_rule_report': RPC(instantiate=0),
+                'dms_rule_report': RPC(),
                 })
 
     @classmethod
@@ -283,52 +294,41 @@ class Sale(metaclass=PoolMeta):
             if tier and tier.price_list:
                 self.price_list = tier.price_list
 
-    # State guards ------------------------------------------------------
+    # The document base -------------------------------------------------
 
     @classmethod
-    def _dms_free_fields(cls):
-        "Fields anyone may still write on a submitted distributor order"
-        return {'comment', 'description'}
+    def _dms_is_editable(cls, record):
+        return (not record.distributor_order
+            or record.channel_state in EDITABLE)
 
     @classmethod
-    def check_modification(cls, mode, sales, values=None, external=False):
-        super().check_modification(
-            mode, sales, values=values, external=external)
-        if in_workflow():
-            return
-        if mode == 'write' and external:
-            _check_workflow_fields(cls, sales, values, WORKFLOW_FIELDS)
-            if not (set(values) - cls._dms_free_fields()):
-                return
-            for sale in sales:
-                if (sale.distributor_order
-                        and sale.channel_state not in EDITABLE):
-                    raise OrderLockedError(gettext(
-                            'distributor_sale.msg_order_locked',
-                            order=sale.rec_name,
-                            state=sale.channel_state_string))
-        elif mode == 'delete':
-            for sale in sales:
-                if (sale.distributor_order and sale.channel_state
-                        not in {'draft', 'rejected', 'cancelled'}):
-                    raise OrderLockedError(gettext(
-                            'distributor_sale.msg_order_delete',
-                            order=sale.rec_name,
-                            state=sale.channel_state_string))
+    def _dms_log_reason(cls, record, to_state):
+        reason = super()._dms_log_reason(record, to_state)
+        if reason is None:
+            if to_state == 'rejected':
+                reason = record.rejection_reason
+            elif to_state == 'cancelled':
+                reason = record.cancel_reason
+        return reason
 
     @classmethod
-    def create(cls, vlist):
-        transaction = Transaction()
-        if (transaction.user and transaction.check_access
-                and not in_workflow()):
-            for values in vlist:
-                _check_workflow_fields(cls, [], {k for k, v in values.items()
-                        if v not in (None, 'draft', [])}, WORKFLOW_FIELDS)
-        return super().create(vlist)
+    def _dms_set_channel_state(cls, sales, state, **values):
+        """Move the orders to the channel state (a transition of
+        _dms_channel_transitions), with the workflow's values"""
+        for sale in sales:
+            if (sale.channel_state, state) not in (
+                    cls._dms_channel_transitions):
+                raise OrderStateError(gettext(
+                        'distributor_sale.msg_wrong_state',
+                        order=sale.rec_name,
+                        state=sale.channel_state_string,
+                        action=_selection_label(cls, state)))
+        with trusted():
+            cls.write(list(sales), {'channel_state': state, **values})
 
     @classmethod
     def _dms_refuse_outside_workflow(cls, sales):
-        if in_workflow():
+        if in_channel_workflow():
             return
         for sale in sales:
             if sale.distributor_order:
@@ -365,354 +365,14 @@ class Sale(metaclass=PoolMeta):
         return super().must_check_credit_limit()
 
     @classmethod
-    def copy(cls, sales, default=None):
-        default = default.copy() if default is not None else {}
-        for name in [
-                'distributor_tier', 'order_territory',
-                'submitted_by', 'submitted_at', 'approved_by', 'approved_at',
-                'rejected_by', 'rejected_at', 'rejection_reason',
-                'cancelled_by', 'cancelled_at', 'cancel_reason',
-                'received_by', 'received_at', 'reminded_at']:
-            default.setdefault(name, None)
-        default.setdefault('channel_state', 'draft')
-        default.setdefault('channel_logs', None)
-        default.setdefault('discrepancies', None)
-        return super().copy(sales, default=default)
-
-    # Channel rules -----------------------------------------------------
-
-    @classmethod
-    def get_rule_checks(cls, sales, name):
-        result = {s.id: None for s in sales}
-        to_check = []
-        for sale in sales:
-            if not sale.distributor_order:
-                continue
-            if sale.channel_state in {'draft', 'rejected', 'submitted'}:
-                to_check.append(sale)
-            elif sale.approved_at:
-                result[sale.id] = gettext(
-                    'distributor_sale.msg_rules_passed_at_approval',
-                    date=sale.approved_at.replace(microsecond=0))
-        if to_check:
-            outcomes = cls._dms_rule_outcomes(to_check)
-            for sale in to_check:
-                result[sale.id] = cls._format_outcome(outcomes[sale.id])
-        return result
-
-    @classmethod
-    def _format_outcome(cls, outcome):
-        lines = []
-        for rule, message in outcome:
-            label = cls._dms_rule_label(rule)
-            if message is None:
-                lines.append(f'✔ {label}')
-            else:
-                lines.append(f'✘ {label}: {message}')
-        return '\n'.join(lines)
-
-    @classmethod
-    def _dms_rule_label(cls, rule):
-        "The name of a rule (modules adding rules extend it)"
-        return gettext(f'distributor_sale.msg_rule_{rule}')
-
-    @classmethod
+    @entry_point(records={'sales': None})
     def dms_rule_report(cls, sales):
-        "RPC: the outcome of every channel rule for each order"
+        "The outcome of every channel rule for each order"
         outcomes = cls._dms_rule_outcomes(sales)
         return {s.id: [{'rule': r, 'ok': m is None, 'message': m}
                 for r, m in outcomes[s.id]] for s in sales}
 
-    @classmethod
-    def check_channel_rules(cls, sales):
-        "Raise ChannelOrderError on the first rule an order breaks"
-        outcomes = cls._dms_rule_outcomes(sales)
-        for sale in sales:
-            for rule, message in outcomes[sale.id]:
-                if message is not None:
-                    raise ChannelOrderError(message)
-
-    @classmethod
-    def _dms_rule_outcomes(cls, sales, cumulative=False):
-        """Return {sale id: [(rule, None or error message)]}.
-
-        The one implementation of the channel rules, used on submission,
-        on approval (one by one or in batch) and on the order form.
-        With cumulative, the credit and deposit an order uses count for
-        the next orders of the same distributor, and only for the orders
-        that pass every rule."""
-        pool = Pool()
-        Territory = pool.get('distributor.territory')
-        Category = pool.get('product.category')
-        PriceFloor = pool.get('distributor.price_floor')
-        Configuration = pool.get('distributor.configuration')
-        Uom = pool.get('product.uom')
-        Party = pool.get('party.party')
-        Lang = pool.get('ir.lang')
-
-        lang = Lang.get()
-        sales = list(sales)
-        parties = {s.party for s in sales if s.party}
-        areas, authorized = {}, {}
-        for party in parties:
-            areas[party.id] = Territory.area(party.territories)
-            if party.authorized_categories:
-                authorized[party.id] = set(map(int, Category.search([
-                                ('parent', 'child_of',
-                                    list(map(int, party.authorized_categories)
-                                        )),
-                                ], order=[])))
-            else:
-                authorized[party.id] = set()
-        pairs = set()
-        for sale in sales:
-            tier = sale.party.distributor_tier if sale.party else None
-            for line in sale.line_lines:
-                if tier and line.product:
-                    pairs.add((tier.id, line.product.id))
-        floors = PriceFloor.floors(pairs)
-
-        credit_parties = [p for p in parties
-            if p.settlement_method == 'credit']
-        prepaid_parties = [p for p in parties
-            if p.settlement_method == 'prepaid']
-        credit_used, limits = {}, {}
-        company = sales[0].company if sales else None
-        if credit_parties and company:
-            with Transaction().set_context(company=company.id):
-                for party in Party.browse(credit_parties):
-                    credit_used[party.id] = party.credit_amount
-                    limits[party.id] = party.get_multivalue(
-                        'credit_limit_amount', company=company.id)
-        deposits, committed = {}, {}
-        if prepaid_parties and company:
-            with Transaction().set_context(company=company.id):
-                for party in Party.browse(prepaid_parties):
-                    deposits[party.id] = party.deposit or Decimal(0)
-            committed = cls._dms_committed_amounts(
-                prepaid_parties, exclude=sales)
-        config = Configuration(1)
-        pending = defaultdict(Decimal)
-
-        result = {}
-        for sale in sales:
-            outcome = []
-            party = sale.party
-            tier = party.distributor_tier
-            order = sale.rec_name
-
-            def add(rule, msg_id=None, **kwargs):
-                outcome.append((rule, gettext(
-                            'distributor_sale.' + msg_id, order=order,
-                            **kwargs) if msg_id else None))
-
-            # trade
-            if party.may_trade():
-                add('trade')
-            else:
-                add('trade', 'msg_rule_trade_failed',
-                    distributor=party.rec_name,
-                    state=_selection_string(
-                        Party, 'distributor_state', party.distributor_state)
-                    if party.is_distributor else '')
-            # lines: products, signs, gifts
-            error = None
-            if not sale.line_lines:
-                error = ('msg_rule_lines_empty', {})
-            for line in sale.line_lines:
-                if error:
-                    break
-                if not line.product or not line.product.salable:
-                    error = ('msg_rule_lines_product', {
-                            'line': line.rec_name})
-                elif sale.order_kind == 'return':
-                    if (line.quantity or 0) >= 0:
-                        error = ('msg_rule_lines_return_quantity', {
-                                'product': line.product.rec_name})
-                elif (line.quantity or 0) <= 0:
-                    error = ('msg_rule_lines_quantity', {
-                            'product': line.product.rec_name,
-                            'quantity': line.quantity or 0})
-                if not error and line.gift and sale.order_kind != 'promotion':
-                    error = ('msg_rule_lines_gift', {
-                            'product': line.product.rec_name})
-            if error:
-                add('lines', error[0], **error[1])
-            else:
-                add('lines')
-            # authorized categories
-            error = None
-            for line in sale.line_lines:
-                if not line.product:
-                    continue
-                categories = set(map(int, line.product.categories))
-                if not categories & authorized[party.id]:
-                    error = {'product': line.product.rec_name,
-                        'distributor': party.rec_name}
-                    break
-            if error:
-                add('categories', 'msg_rule_categories_failed', **error)
-            else:
-                add('categories')
-            # territory of the delivery address
-            address = sale.shipment_address
-            territory = address.get_sales_territory() if address else None
-            if not address:
-                add('territory', 'msg_rule_territory_no_address')
-            elif not territory:
-                add('territory', 'msg_rule_territory_unknown',
-                    address=address.rec_name)
-            elif territory.id not in areas[party.id]:
-                add('territory', 'msg_rule_territory_failed',
-                    address=address.rec_name, territory=territory.rec_name,
-                    distributor=party.rec_name)
-            else:
-                add('territory')
-            # tier price list
-            if tier and tier.price_list and sale.price_list != tier.price_list:
-                add('price_list', 'msg_rule_price_list_failed',
-                    tier=tier.rec_name, price_list=tier.price_list.rec_name)
-            else:
-                add('price_list')
-            # price floor
-            error = None
-            if sale.order_kind != 'return':
-                for line in sale.line_lines:
-                    if not line.product or line.gift:
-                        continue
-                    floor = floors.get((tier.id if tier else None,
-                            line.product.id))
-                    if floor is None:
-                        continue
-                    if line.product.sale_uom and line.unit and (
-                            line.unit != line.product.sale_uom):
-                        floor = Uom.compute_price(
-                            line.product.sale_uom, floor, line.unit)
-                    if ((line.unit_price or 0) < floor
-                            and not line.floor_override_by):
-                        error = {
-                            'product': line.product.rec_name,
-                            'price': lang.currency(
-                                line.unit_price or 0, sale.currency),
-                            'floor': lang.currency(floor, sale.currency),
-                            'tier': tier.rec_name}
-                        break
-            if error:
-                add('price_floor', 'msg_rule_price_floor_failed', **error)
-            else:
-                add('price_floor')
-            # minimum order amount
-            minimum = tier.minimum_order_amount if tier else None
-            if (minimum and sale.order_kind != 'return'
-                    and sale.untaxed_amount < minimum):
-                add('minimum', 'msg_rule_minimum_failed',
-                    amount=lang.currency(sale.untaxed_amount, sale.currency),
-                    minimum=lang.currency(minimum, sale.currency))
-            else:
-                add('minimum')
-            # pack multiples
-            error = None
-            for line in sale.line_lines:
-                if not line.product or not line.unit:
-                    continue
-                pack = line.product.template.pack_quantity
-                if not pack:
-                    continue
-                quantity = abs(Uom.compute_qty(
-                        line.unit, line.quantity or 0,
-                        line.product.sale_uom, round=False))
-                ratio = quantity / pack
-                if abs(ratio - round(ratio)) > 1e-6:
-                    error = {'product': line.product.rec_name,
-                        'quantity': line.quantity, 'pack': pack}
-                    break
-            if error:
-                add('pack', 'msg_rule_pack_failed', **error)
-            else:
-                add('pack')
-            # settlement
-            amount = Decimal(0)
-            method = party.settlement_method
-            if sale.order_kind == 'return' or not method:
-                add('settlement')
-            elif method == 'credit':
-                amount = sale.credit_limit_amount
-                limit = limits.get(party.id)
-                used = credit_used.get(party.id, 0) + pending[party.id]
-                if limit is not None and used + amount > limit:
-                    add('settlement', 'msg_rule_credit_failed',
-                        distributor=party.rec_name,
-                        amount=lang.currency(amount, company.currency),
-                        used=lang.currency(used, company.currency),
-                        limit=lang.currency(limit, company.currency))
-                else:
-                    add('settlement')
-            elif method == 'prepaid':
-                amount = sale.total_amount
-                available = (deposits.get(party.id, Decimal(0))
-                    - committed.get(party.id, Decimal(0))
-                    - pending[party.id])
-                if amount > available:
-                    add('settlement', 'msg_rule_deposit_failed',
-                        distributor=party.rec_name,
-                        amount=lang.currency(amount, sale.currency),
-                        available=lang.currency(
-                            max(available, 0), sale.currency))
-                else:
-                    add('settlement')
-            elif method == 'instalment':
-                term = config.instalment_payment_term
-                if not term:
-                    add('settlement', 'msg_rule_instalment_no_term')
-                elif sale.payment_term != term:
-                    add('settlement', 'msg_rule_instalment_failed',
-                        term=term.rec_name)
-                else:
-                    add('settlement')
-            if cumulative and all(m is None for _, m in outcome):
-                pending[party.id] += amount
-            result[sale.id] = outcome
-        return result
-
-    @classmethod
-    def _dms_committed_amounts(cls, parties, exclude=()):
-        """Total of the approved orders of prepaid distributors not
-        invoiced yet: the deposit they will use"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {}
-        excluded = [s.id for s in exclude if s.id is not None and s.id >= 0]
-        where = (table.state.in_(['confirmed', 'processing'])
-            & table.invoice_state.in_(['none', 'pending']))
-        if excluded:
-            where &= ~table.id.in_(excluded)
-        in_max = 1000
-        for sub in grouped_slice([p.id for p in parties], in_max):
-            cursor.execute(*table.select(
-                    table.party,
-                    Sum(table.total_amount_cache),
-                    where=where & fields.SQL_OPERATORS['in'](
-                        table.party, list(sub)),
-                    group_by=[table.party]))
-            for party_id, amount in cursor:
-                if amount is not None:
-                    result[party_id] = Decimal(str(amount))
-        return result
-
     # Workflow ----------------------------------------------------------
-
-    @classmethod
-    def _dms_log(cls, sales, to_state, reason=None):
-        pool = Pool()
-        Log = pool.get('distributor.sale.log')
-        user = _user()
-        Log.create([{
-                    'sale': s.id,
-                    'from_state': s.channel_state,
-                    'to_state': to_state,
-                    'user': user,
-                    'reason': reason,
-                    } for s in sales])
 
     @classmethod
     def _dms_check_state(cls, sales, states, action):
@@ -722,12 +382,22 @@ class Sale(metaclass=PoolMeta):
                         'distributor_sale.msg_not_distributor_order',
                         order=sale.rec_name))
             if sale.channel_state not in states:
+                if action == 'approve' and sale.channel_state in APPROVED:
+                    raise OrderStateError(cls._dms_already_approved(sale))
                 raise OrderStateError(gettext(
                         'distributor_sale.msg_wrong_state',
                         order=sale.rec_name,
                         state=sale.channel_state_string,
                         action=gettext(
                             f'distributor_sale.msg_action_{action}')))
+
+    @classmethod
+    def _dms_already_approved(cls, sale):
+        return gettext('distributor_sale.msg_already_approved',
+            order=sale.rec_name,
+            user=sale.approved_by.rec_name if sale.approved_by else '',
+            date=sale.approved_at.replace(microsecond=0)
+            if sale.approved_at else '')
 
     @classmethod
     def _dms_prepare(cls, sales):
@@ -749,7 +419,8 @@ class Sale(metaclass=PoolMeta):
             if changed:
                 to_save.append(sale)
         if to_save:
-            cls.save(to_save)
+            with trusted():
+                cls.save(to_save)
 
     @classmethod
     @ModelView.button
@@ -757,13 +428,13 @@ class Sale(metaclass=PoolMeta):
         "Submit the orders for approval after checking the channel rules"
         if not sales:
             return
-        with workflow():
+        cls.dms_serialize(sales)
+        with channel_workflow(), trusted():
             sales = cls.browse(sales)
             cls._dms_check_state(sales, EDITABLE, 'submit')
             cls._dms_prepare(sales)
             sales = cls.browse(sales)
             cls.check_channel_rules(sales)
-            now = _now()
             to_write = []
             for sale in sales:
                 territory = sale.shipment_address.get_sales_territory()
@@ -773,16 +444,11 @@ class Sale(metaclass=PoolMeta):
                                 if sale.party.distributor_tier else None),
                             'order_territory': territory.id,
                             }])
-            cls._dms_log(sales, 'submitted')
             cls.write(*to_write)
             # staff and distributor refer to the order by its number
             cls.set_number(sales)
-            cls.write(sales, {
-                    'channel_state': 'submitted',
-                    'submitted_by': _user(),
-                    'submitted_at': now,
-                    'reminded_at': None,
-                    })
+            cls._dms_set_channel_state(sales, 'submitted',
+                submitted_by=_user(), submitted_at=_now(), reminded_at=None)
             cls._dms_notify_staff(sales, 'msg_notify_submitted')
 
     @classmethod
@@ -797,17 +463,30 @@ class Sale(metaclass=PoolMeta):
             raise ChannelOrderError(message)
 
     @classmethod
+    @entry_point(records={'sales': None})
+    def dms_approve_orders(cls, sales):
+        """Approve submitted orders (the API): all or none; an order
+        approved meanwhile by someone else is refused as such"""
+        cls.dms_approve(sales)
+
+    @classmethod
     def dms_approve_batch(cls, sales, _strict=False):
         """Approve the orders that pass the rules, leave the others
         untouched; return [(order, reason)] of those refused
 
         With _strict (one by one from the button), an order in the wrong
         state raises instead and nothing is approved."""
-        with workflow():
-            cls.lock(sales)
-            # Read the states after the lock: another session may just
-            # have approved them
-            sales = cls.browse(list(map(int, sales)))
+        pool = Pool()
+        Party = pool.get('party.party')
+        # before reading anything: a concurrent approval of the same
+        # orders, or of orders using the same credit or deposit, waits
+        # for this one and then sees what it did
+        cls.dms_serialize(sales)
+        sales = cls.browse(list(map(int, sales)))
+        serialize(Party, [s.party for s in sales
+                if s.party and s.party.settlement_method in {
+                    'credit', 'prepaid'}])
+        with channel_workflow(), trusted():
             if _strict:
                 cls._dms_check_state(sales, {'submitted'}, 'approve')
             refused, candidates = [], []
@@ -816,6 +495,8 @@ class Sale(metaclass=PoolMeta):
                     refused.append((sale, gettext(
                                 'distributor_sale.msg_not_distributor_order',
                                 order=sale.rec_name)))
+                elif sale.channel_state in APPROVED:
+                    refused.append((sale, cls._dms_already_approved(sale)))
                 elif sale.channel_state != 'submitted':
                     refused.append((sale, gettext(
                                 'distributor_sale.msg_wrong_state',
@@ -827,7 +508,6 @@ class Sale(metaclass=PoolMeta):
                     candidates.append(sale)
             if not candidates:
                 return refused
-            cls._dms_lock_credit(candidates)
             outcomes = cls._dms_rule_outcomes(candidates, cumulative=True)
             good = []
             for sale in candidates:
@@ -837,12 +517,8 @@ class Sale(metaclass=PoolMeta):
                 else:
                     good.append(sale)
             if good:
-                cls._dms_log(good, 'approved')
-                cls.write(good, {
-                        'channel_state': 'approved',
-                        'approved_by': _user(),
-                        'approved_at': _now(),
-                        })
+                cls._dms_set_channel_state(good, 'approved',
+                    approved_by=_user(), approved_at=_now())
                 _RULES_CHECKED.setdefault(Transaction(), set()).update(
                     s.id for s in good)
                 cls.quote(good)
@@ -851,58 +527,22 @@ class Sale(metaclass=PoolMeta):
         return refused
 
     @classmethod
-    def _dms_lock_credit(cls, sales):
-        "Lock as Tryton's credit limit check does for credit settlement"
-        pool = Pool()
-        Party = pool.get('party.party')
-        if any(s.party.settlement_method == 'credit'
-                and s.order_kind != 'return' for s in sales):
-            for model in Party._credit_limit_to_lock():
-                pool.get(model).lock()
-
-    @classmethod
     @ModelView.button_action('distributor_sale.wizard_reject')
     def dms_reject(cls, sales):
         pass
 
     @classmethod
-    def _dms_check_caller(cls, sales, button):
-        """Over RPC the workflow methods obey what their button does:
-        write access, the button's groups and the record rules"""
-        pool = Pool()
-        ModelAccess = pool.get('ir.model.access')
-        Button = pool.get('ir.model.button')
-        User = pool.get('res.user')
-        transaction = Transaction()
-        if not (transaction.user and transaction.check_access):
-            return
-        ModelAccess.check(cls.__name__, 'write')
-        groups = Button.get_groups(cls.__name__, button)
-        if groups and not (groups & set(User.get_groups())):
-            raise AccessButtonError(gettext(
-                    'ir.msg_access_button_error', button=button,
-                    **cls.__names__()))
-        cls.read([s.id for s in sales], ['id'])
-
-    @classmethod
+    @entry_point(records={'sales': None})
     def dms_reject_orders(cls, sales, reason):
         "Reject submitted orders with a mandatory reason"
-        cls._dms_check_caller(sales, 'dms_reject')
-        reason = (reason or '').strip()
-        if not reason:
-            raise OrderStateError(gettext(
-                    'distributor_sale.msg_reason_required'))
-        with workflow(), without_check_access():
-            cls.lock(sales)
+        reason = cls.dms_check_reason(reason)
+        cls.dms_serialize(sales)
+        with channel_workflow(), trusted():
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(sales, {'submitted'}, 'reject')
-            cls._dms_log(sales, 'rejected', reason)
-            cls.write(sales, {
-                    'channel_state': 'rejected',
-                    'rejected_by': _user(),
-                    'rejected_at': _now(),
-                    'rejection_reason': reason,
-                    })
+            cls._dms_set_channel_state(sales, 'rejected',
+                rejected_by=_user(), rejected_at=_now(),
+                rejection_reason=reason)
             cls._dms_notify_distributor(
                 sales, 'msg_message_rejected', body=reason)
 
@@ -910,10 +550,7 @@ class Sale(metaclass=PoolMeta):
     def dms_reject_batch(cls, sales, reason):
         """Reject the submitted orders among sales with the reason; return
         [(order, reason)] of those left untouched"""
-        reason = (reason or '').strip()
-        if not reason:
-            raise OrderStateError(gettext(
-                    'distributor_sale.msg_reason_required'))
+        reason = cls.dms_check_reason(reason)
         sales = cls.browse(list(map(int, sales)))
         good = [s for s in sales
             if s.distributor_order and s.channel_state == 'submitted']
@@ -931,6 +568,7 @@ class Sale(metaclass=PoolMeta):
         pass
 
     @classmethod
+    @entry_point(records={'sales': None})
     def dms_cancel_orders(cls, sales, reason):
         """Cancel orders not shipped yet, with a mandatory reason: their
         waiting shipments and draft invoices are cancelled"""
@@ -939,13 +577,9 @@ class Sale(metaclass=PoolMeta):
         ShipmentOutReturn = pool.get('stock.shipment.out.return')
         Invoice = pool.get('account.invoice')
         Line = pool.get('sale.line')
-        cls._dms_check_caller(sales, 'dms_cancel')
-        reason = (reason or '').strip()
-        if not reason:
-            raise OrderStateError(gettext(
-                    'distributor_sale.msg_reason_required'))
-        with workflow(), without_check_access():
-            cls.lock(sales)
+        reason = cls.dms_check_reason(reason)
+        cls.dms_serialize(sales)
+        with channel_workflow(), trusted():
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(
                 sales, {'draft', 'submitted', 'rejected', 'approved'},
@@ -1005,13 +639,9 @@ class Sale(metaclass=PoolMeta):
                 Line.write(*line_args)
             if sale_args:
                 cls.write(*sale_args)
-            cls._dms_log(sales, 'cancelled', reason)
-            cls.write(sales, {
-                    'channel_state': 'cancelled',
-                    'cancelled_by': _user(),
-                    'cancelled_at': _now(),
-                    'cancel_reason': reason,
-                    })
+            cls._dms_set_channel_state(sales, 'cancelled',
+                cancelled_by=_user(), cancelled_at=_now(),
+                cancel_reason=reason)
             drafts = [s for s in sales if s.state in {'draft', 'quotation'}]
             if drafts:
                 cls.cancel(drafts)
@@ -1029,15 +659,12 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def dms_override_floor_prices(cls, sales, reason):
         """Let the lines priced below the tier's floor through, recording
-        who allowed it and why (channel managers only)"""
+        who allowed it and why (its wizard: channel managers only)"""
         pool = Pool()
         Line = pool.get('sale.line')
         PriceFloor = pool.get('distributor.price_floor')
-        reason = (reason or '').strip()
-        if not reason:
-            raise OrderStateError(gettext(
-                    'distributor_sale.msg_reason_required'))
-        with workflow():
+        reason = cls.dms_check_reason(reason)
+        with channel_workflow(), trusted():
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(
                 sales, {'draft', 'submitted', 'rejected'}, 'override')
@@ -1061,10 +688,11 @@ class Sale(metaclass=PoolMeta):
                     'floor_override_by': _user(),
                     'floor_override_reason': reason,
                     })
-            cls._dms_log(
-                sales, None, gettext(
-                    'distributor_sale.msg_log_floor_override',
-                    reason=reason))
+            with cls.dms_reason(gettext(
+                        'distributor_sale.msg_log_floor_override',
+                        reason=reason)):
+                cls._dms_log_changes([(s.id, s.channel_state, None)
+                        for s in sales])
 
     @classmethod
     def process(cls, sales):
@@ -1083,15 +711,10 @@ class Sale(metaclass=PoolMeta):
         goods = [s for s in shipped if s.order_kind != 'return']
         returns = [s for s in shipped if s.order_kind == 'return']
         if goods:
-            cls._dms_log(goods, 'shipped')
-            cls.write(goods, {'channel_state': 'shipped'})
+            cls._dms_set_channel_state(goods, 'shipped')
             cls._dms_notify_distributor(goods, 'msg_message_shipped')
         if returns:
-            cls._dms_log(returns, 'done')
-            cls.write(returns, {
-                    'channel_state': 'done',
-                    'received_at': _now(),
-                    })
+            cls._dms_set_channel_state(returns, 'done', received_at=_now())
             cls._dms_notify_distributor(
                 returns, 'msg_message_return_received')
 
@@ -1101,19 +724,28 @@ class Sale(metaclass=PoolMeta):
         pass
 
     @classmethod
+    @entry_point(records={'sales': None})
     def dms_confirm_receipt(cls, sales, quantities=None, note=None):
         """The distributor confirms receipt of shipped orders.
 
         quantities maps sale line ids to the received quantity (in the line
         unit); lines not given are received as shipped.  A shortfall opens
         a discrepancy for staff to resolve."""
+        quantities = validation.id_mapping(
+            quantities, gettext('distributor_sale.msg_field_quantities'))
+        note = validation.text(
+            note, gettext('distributor_sale.msg_field_note'))
+        cls._dms_confirm_receipt(sales, quantities, note)
+
+    @classmethod
+    def _dms_confirm_receipt(cls, sales, quantities, note):
+        """Record the received quantities ({line id: quantity}); modules
+        extend it (distributor_stock moves the goods into stock)"""
         pool = Pool()
         Line = pool.get('sale.line')
         Discrepancy = pool.get('distributor.sale.discrepancy')
-        cls._dms_check_caller(sales, 'dms_receive')
-        quantities = {int(k): v for k, v in (quantities or {}).items()}
-        with workflow(), without_check_access():
-            cls.lock(sales)
+        cls.dms_serialize(sales)
+        with channel_workflow(), trusted():
             sales = cls.browse(list(map(int, sales)))
             cls._dms_check_state(sales, {'shipped'}, 'receive')
             lines_of = {l.id: l for s in sales for l in s.line_lines}
@@ -1125,20 +757,9 @@ class Sale(metaclass=PoolMeta):
             to_write, discrepancies = [], []
             for line_id, line in lines_of.items():
                 shipped = line.dms_shipped_quantity
-                received = quantities.get(line_id, shipped)
-                try:
-                    received = float(received)
-                except (TypeError, ValueError):
-                    raise ReceiptError(gettext(
-                            'distributor_sale.msg_receipt_quantity_invalid',
-                            product=line.product.rec_name,
-                            quantity=received))
-                if received < 0:
-                    raise ReceiptError(gettext(
-                            'distributor_sale.msg_receipt_quantity_invalid',
-                            product=line.product.rec_name,
-                            quantity=received))
-                received = line.unit.round(received)
+                received = validation.quantity(
+                    quantities.get(line_id, shipped), line.product.rec_name,
+                    unit=line.unit, allow_zero=True)
                 if received > shipped:
                     raise ReceiptError(gettext(
                             'distributor_sale.msg_receipt_above_shipped',
@@ -1158,12 +779,9 @@ class Sale(metaclass=PoolMeta):
             if discrepancies:
                 Discrepancy.create(discrepancies)
             with_gap = {d['sale'] for d in discrepancies}
-            cls._dms_log(sales, 'received', note)
-            cls.write(sales, {
-                    'channel_state': 'received',
-                    'received_by': _user(),
-                    'received_at': _now(),
-                    })
+            with cls.dms_reason(note):
+                cls._dms_set_channel_state(sales, 'received',
+                    received_by=_user(), received_at=_now())
             complete = [s for s in sales if s.id not in with_gap]
             if complete:
                 cls._dms_done(complete)
@@ -1174,9 +792,7 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def _dms_done(cls, sales):
-        sales = cls.browse([s.id for s in sales])
-        cls._dms_log(sales, 'done')
-        cls.write(sales, {'channel_state': 'done'})
+        cls._dms_set_channel_state(cls.browse([s.id for s in sales]), 'done')
 
     # Notifications -----------------------------------------------------
 
@@ -1188,7 +804,7 @@ class Sale(metaclass=PoolMeta):
         ModelData = pool.get('ir.model.data')
         manager_group = ModelData.get_id(
             'distributor', 'group_channel_manager')
-        with without_check_access():
+        with trusted():
             managers = User.search([('groups', '=', manager_group)])
             reps = {s.party.sales_rep for s in sales if s.party.sales_rep}
             rep_users = defaultdict(list)
@@ -1229,13 +845,13 @@ class Sale(metaclass=PoolMeta):
                         'records': str([sale.id]),
                         'action': action_id,
                         })
-        with without_check_access():
+        with trusted():
             Notification.create(vlist)
 
     @classmethod
     def _dms_notify_distributor(cls, sales, msg_id, body=None):
         Message = Pool().get('distributor.message')
-        with without_check_access():
+        with trusted():
             Message.post([(s.party, 'distributor_sale.' + msg_id, s,
                         {'order': s.rec_name}, body) for s in sales])
 
@@ -1256,30 +872,16 @@ class Sale(metaclass=PoolMeta):
                     ],
                 ])
         if sales:
-            with workflow():
-                cls._dms_notify_staff(sales, 'msg_notify_reminder')
+            cls._dms_notify_staff(sales, 'msg_notify_reminder')
+            with trusted():
                 cls.write(sales, {'reminded_at': _now()})
         return sales
 
     # API for the portal ------------------------------------------------
 
     @classmethod
-    def _dms_check_party(cls, party_id):
-        "The distributor the caller acts for, if the caller may reach it"
-        pool = Pool()
-        Party = pool.get('party.party')
-        parties = Party.search([
-                ('id', '=', int(party_id)),
-                ('is_distributor', '=', True),
-                ])
-        if not parties:
-            raise AccessError(gettext(
-                    'distributor_sale.msg_party_unreachable',
-                    party=party_id))
-        return parties[0]
-
-    @classmethod
-    def dms_create_order(cls, party_id, lines, kind='regular', address=None,
+    @entry_point(parties={'party': ['distributor']})
+    def dms_create_order(cls, party, lines, kind='regular', address=None,
             reference=None, delivery_method='brand', comment=None,
             submit=False):
         """Create an order of the distributor, priced by its tier's price
@@ -1291,17 +893,21 @@ class Sale(metaclass=PoolMeta):
         Product = pool.get('product.product')
         Line = pool.get('sale.line')
         Address = pool.get('party.address')
-        party = cls._dms_check_party(party_id)
-        if kind not in dict(KINDS):
-            raise ChannelOrderError(gettext(
-                    'distributor_sale.msg_unknown_kind', kind=kind))
-        if delivery_method not in dict(DELIVERY_METHODS):
-            raise ChannelOrderError(gettext(
-                    'distributor_sale.msg_unknown_delivery_method',
-                    method=delivery_method))
-        if not lines:
-            raise ChannelOrderError(gettext(
-                    'distributor_sale.msg_rule_lines_empty', order=''))
+        kind = validation.choice(kind, gettext(
+                'distributor_sale.msg_field_kind'), KINDS)
+        delivery_method = validation.choice(delivery_method, gettext(
+                'distributor_sale.msg_field_delivery_method'),
+            DELIVERY_METHODS)
+        lines = validation.lines(lines, gettext(
+                'distributor_sale.msg_field_lines'))
+        reference = validation.text(reference, gettext(
+                'distributor_sale.msg_field_reference'), size=128,
+            multiline=False)
+        comment = validation.text(comment, gettext(
+                'distributor_sale.msg_field_comment'))
+        submit = validation.flag(submit, 'submit')
+        if submit:
+            check_caller(cls, 'dms_submit')
         sale = cls(party=party, order_kind=kind,
             delivery_method=delivery_method, reference=reference,
             comment=comment)
@@ -1312,41 +918,24 @@ class Sale(metaclass=PoolMeta):
             setattr(sale, name, value)
         sale.on_change_party()
         if address is not None:
-            addresses = Address.search([
-                    ('id', '=', int(address)), ('party', '=', party.id)])
-            if not addresses:
-                raise ChannelOrderError(gettext(
-                        'distributor_sale.msg_unknown_address',
-                        address=address))
-            sale.shipment_address, = addresses
+            sale.shipment_address = resolve(Address, address, gettext(
+                    'distributor_sale.msg_field_address'),
+                domain=[('party', '=', party.id)], many=False)
+        products = Product.dms_find_products(
+            [values.get('product') for values in lines])
         sale_lines = []
-        for values in lines:
-            key = values.get('product')
-            if isinstance(key, int):
-                products = Product.search([('id', '=', key)])
-            else:
-                products = Product.search([('code', '=', str(key or ''))])
-            if not products or not products[0].salable:
-                raise ChannelOrderError(gettext(
-                        'distributor_sale.msg_unknown_product',
-                        product=key))
-            product, = products
-            try:
-                quantity = float(values.get('quantity'))
-            except (TypeError, ValueError):
-                raise ChannelOrderError(gettext(
-                        'distributor_sale.msg_rule_lines_quantity',
-                        order='', product=product.rec_name,
-                        quantity=values.get('quantity')))
-            if quantity <= 0:
-                raise ChannelOrderError(gettext(
-                        'distributor_sale.msg_rule_lines_quantity',
-                        order='', product=product.rec_name,
-                        quantity=quantity))
+        for values, product in zip(lines, products):
+            validation.keys(values, gettext(
+                    'distributor_sale.msg_field_lines'),
+                {'product', 'quantity', 'gift'})
+            quantity = validation.quantity(
+                values.get('quantity'), product.rec_name,
+                unit=product.sale_uom)
             if kind == 'return':
                 quantity = -quantity
+            gift = validation.flag(values.get('gift', False), 'gift')
             line = Line(sale=sale, type='line', product=product,
-                quantity=quantity, gift=bool(values.get('gift')))
+                quantity=quantity, gift=gift)
             line.on_change_product()
             line.quantity = quantity
             line.on_change_quantity()
@@ -1356,14 +945,21 @@ class Sale(metaclass=PoolMeta):
         sale.lines = sale_lines
         sale.save()
         if submit:
-            cls._dms_check_caller([sale], 'dms_submit')
             cls.dms_submit([sale])
         return sale.id
 
     @classmethod
-    def dms_list_orders(cls, party_id, states=None, offset=0, limit=50):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_orders(cls, party, states=None, offset=0, limit=50):
         "The orders of a distributor the caller may reach, newest first"
-        party = cls._dms_check_party(party_id)
+        if states is not None:
+            if not isinstance(states, (list, tuple)):
+                states = [states]
+            states = [validation.choice(s, 'states', CHANNEL_STATES)
+                for s in states]
+        offset = validation.integer(offset, 'offset', minimum=0)
+        limit = validation.integer(limit, 'limit', minimum=1,
+            maximum=LIST_LIMIT)
         domain = [('party', '=', party.id)]
         if states:
             domain.append(('channel_state', 'in', list(states)))
@@ -1389,8 +985,16 @@ class Sale(metaclass=PoolMeta):
                 } for s in sales]
 
 
-class SaleLine(metaclass=PoolMeta):
+def _selection_label(Model, state):
+    return dict(Model.fields_get(['channel_state'])['channel_state'][
+            'selection']).get(state, state)
+
+
+class SaleLine(DocumentLine, metaclass=PoolMeta):
     __name__ = 'sale.line'
+    _dms_document = 'sale'
+    _dms_workflow_fields = LINE_WORKFLOW_FIELDS
+    _dms_free_fields = {'note', 'description'}
 
     gift = fields.Boolean(
         "Gift",
@@ -1441,304 +1045,49 @@ class SaleLine(metaclass=PoolMeta):
         self.on_change_quantity()
 
     @classmethod
-    def _dms_free_fields(cls):
-        return {'note', 'description'}
-
-    @classmethod
-    def check_modification(cls, mode, lines, values=None, external=False):
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        super().check_modification(
-            mode, lines, values=values, external=external)
-        if in_workflow() or not external:
-            return
-        if mode == 'write':
-            _check_workflow_fields(cls, lines, values, LINE_WORKFLOW_FIELDS)
-            if not (set(values) - cls._dms_free_fields()):
-                return
-        sales = {l.sale for l in lines if l.sale}
-        if values and values.get('sale'):
-            sales.add(Sale(values['sale']))
-        for sale in sales:
-            if sale.distributor_order and sale.channel_state not in EDITABLE:
-                raise OrderLockedError(gettext(
-                        'distributor_sale.msg_order_locked',
-                        order=sale.rec_name,
-                        state=sale.channel_state_string))
-
-    @classmethod
-    def create(cls, vlist):
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        transaction = Transaction()
-        # Refuse before inserting anything
-        if (transaction.user and transaction.check_access
-                and not in_workflow()):
-            for values in vlist:
-                _check_workflow_fields(cls, [], {k for k, v in values.items()
-                        if v not in (None, [])}, LINE_WORKFLOW_FIELDS)
-            sale_ids = {v['sale'] for v in vlist
-                if isinstance(v.get('sale'), int) and v['sale'] >= 0}
-            for sale in Sale.browse(list(sale_ids)):
-                if (sale.distributor_order
-                        and sale.channel_state not in EDITABLE):
-                    raise OrderLockedError(gettext(
-                            'distributor_sale.msg_order_locked',
-                            order=sale.rec_name,
-                            state=sale.channel_state_string))
-        return super().create(vlist)
-
-    @classmethod
-    def copy(cls, lines, default=None):
-        default = default.copy() if default is not None else {}
-        default.setdefault('floor_override_by', None)
-        default.setdefault('floor_override_reason', None)
-        default.setdefault('received_quantity', None)
-        return super().copy(lines, default=default)
+    def validate_fields(cls, lines, field_names):
+        super().validate_fields(lines, field_names)
+        for line in lines:
+            if (line.sale and line.sale.distributor_order
+                    and line.unit_price is not None
+                    and line.unit_price < 0):
+                raise ChannelOrderError(gettext(
+                        'distributor_sale.msg_negative_price',
+                        product=line.product.rec_name
+                        if line.product else line.rec_name))
 
 
-class OrderLog(ModelSQL, ModelView):
+class OrderLog(DocumentLog, ModelSQL, ModelView):
     "Channel history of a distributor order: who, when, from which state"
     __name__ = 'distributor.sale.log'
 
-    sale = fields.Many2One(
+    document = fields.Many2One(
         'sale.sale', "Order", required=True, ondelete='CASCADE',
         readonly=True)
-    from_state = fields.Selection(
-        [(None, '')] + CHANNEL_STATES, "From", readonly=True)
-    to_state = fields.Selection(
-        [(None, '')] + CHANNEL_STATES, "To", readonly=True)
-    user = fields.Many2One(
-        'res.user', "User", readonly=True, ondelete='RESTRICT')
-    reason = fields.Text("Reason", readonly=True)
 
     @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
-        cls.__access__.add('sale')
-
-    @classmethod
-    def check_modification(cls, mode, logs, values=None, external=False):
-        super().check_modification(
-            mode, logs, values=values, external=external)
-        if external and mode in {'write', 'delete'}:
-            raise AccessError(gettext(
-                    'distributor_sale.msg_log_read_only'))
+    def __register__(cls, module_name):
+        table = cls.__table_handler__(module_name)
+        # Migration: the order was the field "sale"
+        if table.column_exist('sale') and not table.column_exist(
+                'document'):
+            table.column_rename('sale', 'document')
+        super().__register__(module_name)
 
 
-class Discrepancy(ModelSQL, ModelView):
-    "Shortfall between what the brand shipped and the distributor received"
-    __name__ = 'distributor.sale.discrepancy'
-
-    sale = fields.Many2One(
-        'sale.sale', "Order", required=True, ondelete='CASCADE',
-        readonly=True)
-    line = fields.Many2One(
-        'sale.line', "Order Line", required=True, ondelete='CASCADE',
-        readonly=True)
-    party = fields.Function(
-        fields.Many2One('party.party', "Distributor"), 'get_party',
-        searcher='search_party')
-    product = fields.Function(
-        fields.Many2One('product.product', "Product"), 'get_product')
-    unit = fields.Function(
-        fields.Many2One('product.uom', "Unit"), 'get_product')
-    shipped_quantity = fields.Float(
-        "Shipped Quantity", digits='unit', readonly=True, required=True)
-    received_quantity = fields.Float(
-        "Received Quantity", digits='unit', readonly=True, required=True)
-    missing_quantity = fields.Function(
-        fields.Float("Missing Quantity", digits='unit'),
-        'get_missing_quantity')
-    missing_amount = fields.Function(
-        Monetary("Missing Amount", currency='currency', digits='currency'),
-        'get_missing_quantity')
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_product')
-    note = fields.Text("Distributor's Note", readonly=True)
-    state = fields.Selection([
-            ('open', "Open"),
-            ('resolved', "Resolved"),
-            ], "State", required=True, readonly=True, sort=False)
-    resolution = fields.Selection([
-            (None, ''),
-            ('credit', "Credit Note"),
-            ('reship', "Reshipment"),
-            ('write_off', "Write-off"),
-            ], "Resolution", readonly=True, sort=False)
-    resolution_note = fields.Text("Resolution Note", readonly=True)
-    resolved_by = fields.Many2One(
-        'res.user', "Resolved By", readonly=True, ondelete='RESTRICT')
-    resolved_at = fields.DateTime("Resolved At", readonly=True)
-    credit_note = fields.Many2One(
-        'account.invoice', "Credit Note", readonly=True, ondelete='RESTRICT')
-    reship_order = fields.Many2One(
-        'sale.sale', "Reshipment Order", readonly=True, ondelete='RESTRICT')
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.__access__.add('sale')
-        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
-        cls._buttons.update({
-                'resolve': {
-                    'invisible': Eval('state') != 'open',
-                    'depends': ['state'],
-                    'icon': 'tryton-ok',
-                    },
-                })
-
-    @classmethod
-    def default_state(cls):
-        return 'open'
-
-    def get_party(self, name):
-        return self.sale.party.id
-
-    @classmethod
-    def search_party(cls, name, clause):
-        return [('sale.party' + clause[0][len(name):], *clause[1:])]
-
-    def get_product(self, name):
-        if name == 'currency':
-            return self.sale.currency.id
-        value = getattr(self.line, name)
-        return value.id if value else None
-
-    def get_missing_quantity(self, name):
-        missing = self.shipped_quantity - self.received_quantity
-        if name == 'missing_amount':
-            return self.sale.currency.round(
-                Decimal(str(missing)) * (self.line.unit_price or 0))
-        return missing
-
-    def get_rec_name(self, name):
-        return f'{self.sale.rec_name} / {self.line.product.rec_name}'
-
-    @classmethod
-    @ModelView.button_action('distributor_sale.wizard_resolve')
-    def resolve(cls, discrepancies):
-        pass
-
-    @classmethod
-    def resolve_discrepancies(cls, discrepancies, resolution, note=None):
-        """Resolve open discrepancies: a draft credit note for the missing
-        quantity, a reshipment order, or a write-off"""
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        if resolution not in {'credit', 'reship', 'write_off'}:
-            raise OrderStateError(gettext(
-                    'distributor_sale.msg_unknown_resolution',
-                    resolution=resolution))
-        for discrepancy in discrepancies:
-            if discrepancy.state != 'open':
-                raise OrderStateError(gettext(
-                        'distributor_sale.msg_discrepancy_resolved',
-                        discrepancy=discrepancy.rec_name))
-        with workflow():
-            for discrepancy in discrepancies:
-                values = {
-                    'state': 'resolved',
-                    'resolution': resolution,
-                    'resolution_note': note,
-                    'resolved_by': _user(),
-                    'resolved_at': _now(),
-                    }
-                if resolution == 'credit':
-                    values['credit_note'] = discrepancy._credit_note().id
-                elif resolution == 'reship':
-                    values['reship_order'] = discrepancy._reship().id
-                cls.write([discrepancy], values)
-            Message = pool.get('distributor.message')
-            with without_check_access():
-                Message.post([(d.sale.party,
-                            'distributor_sale.msg_message_discrepancy_'
-                            + resolution, d,
-                            {'order': d.sale.rec_name,
-                                'product': d.line.product.rec_name,
-                                'quantity': d.missing_quantity},
-                            note) for d in discrepancies])
-            sales = {d.sale for d in discrepancies}
-            done = [s for s in Sale.browse(list(sales))
-                if s.channel_state == 'received'
-                and all(d.state == 'resolved' for d in s.discrepancies)]
-            if done:
-                Sale._dms_done(done)
-
-    def _credit_note(self):
-        "A draft credit note for the missing quantity at the order's price"
-        pool = Pool()
-        Invoice = pool.get('account.invoice')
-        InvoiceLine = pool.get('account.invoice.line')
-        sale, line = self.sale, self.line
-        invoice = sale._get_invoice()
-        invoice.invoice_date = None
-        invoice_line = InvoiceLine(
-            invoice=invoice, type='line', company=sale.company,
-            currency=sale.currency, product=line.product,
-            quantity=-self.missing_quantity, unit=line.unit,
-            unit_price=line.unit_price, taxes=line.taxes,
-            description=gettext('distributor_sale.msg_credit_description',
-                order=sale.rec_name, product=line.product.rec_name),
-            origin=line)
-        invoice_line.account = line.product.account_revenue_used
-        invoice.lines = [invoice_line]
-        invoice.save()
-        Invoice.update_taxes([invoice])
-        return invoice
-
-    def _reship(self):
-        "A new order for the missing quantity, to submit like any order"
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        Line = pool.get('sale.line')
-        sale, = Sale.copy([self.sale], default={
-                'lines': None,
-                'order_kind': 'regular',
-                'comment': gettext('distributor_sale.msg_reship_comment',
-                    order=self.sale.rec_name),
-                })
-        Line.copy([self.line], default={
-                'sale': sale.id,
-                'quantity': self.missing_quantity,
-                })
-        return sale
-
-
-class ReasonStart(ModelView):
-    "Reason of a rejection, a cancellation or an override"
-    __name__ = 'distributor.sale.reason.start'
-    reason = fields.Text("Reason", required=True)
-
-
-class _ReasonWizard(Wizard):
-    start = StateView('distributor.sale.reason.start',
-        'distributor_sale.reason_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("OK", 'apply', 'tryton-ok', default=True),
-            ])
-    apply = StateTransition()
-    _method = None
-
-    def transition_apply(self):
-        getattr(self.model, self._method)(self.records, self.start.reason)
-        return 'end'
-
-
-class Reject(_ReasonWizard):
+class Reject(ReasonWizard):
     "Reject distributor orders"
     __name__ = 'distributor.sale.reject'
     _method = 'dms_reject_orders'
 
 
-class Cancel(_ReasonWizard):
+class Cancel(ReasonWizard):
     "Cancel distributor orders"
     __name__ = 'distributor.sale.cancel'
     _method = 'dms_cancel_orders'
 
 
-class OverrideFloor(_ReasonWizard):
+class OverrideFloor(ReasonWizard):
     "Allow prices below the tier's floor"
     __name__ = 'distributor.sale.override_floor'
     _method = 'dms_override_floor_prices'
@@ -1864,31 +1213,3 @@ class Receive(Wizard):
                 l.line.id: l.received_quantity for l in self.start.lines},
             note=self.start.note)
         return 'end'
-
-
-class ResolveStart(ModelView):
-    "Resolve discrepancies"
-    __name__ = 'distributor.sale.resolve.start'
-    resolution = fields.Selection([
-            ('credit', "Credit Note"),
-            ('reship', "Reshipment"),
-            ('write_off', "Write-off"),
-            ], "Resolution", required=True)
-    note = fields.Text("Note")
-
-
-class Resolve(Wizard):
-    "Resolve receipt discrepancies"
-    __name__ = 'distributor.sale.resolve'
-    start = StateView('distributor.sale.resolve.start',
-        'distributor_sale.resolve_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Resolve", 'resolve', 'tryton-ok', default=True),
-            ])
-    resolve = StateTransition()
-
-    def transition_resolve(self):
-        self.model.resolve_discrepancies(
-            self.records, self.start.resolution, self.start.note)
-        return 'end'
-

@@ -18,9 +18,18 @@ class Tier(metaclass=PoolMeta):
             ],
         help="The smallest untaxed amount of a regular or promotion order "
         "of the distributors of the tier.")
+    buys_from_brand = fields.Boolean(
+        "Buys from the Brand",
+        help="Distributors of the tier order from the brand even when they "
+        "have an upstream distributor; the others order from their "
+        "upstream.")
     minimum_order_currency = fields.Function(
         fields.Many2One('currency.currency', "Minimum Order Currency"),
         'on_change_with_minimum_order_currency')
+
+    @classmethod
+    def default_buys_from_brand(cls):
+        return False
 
     @fields.depends()
     def on_change_with_minimum_order_currency(self, name=None):
