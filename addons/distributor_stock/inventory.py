@@ -8,11 +8,15 @@ from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
+
+from distributor import validation
+from distributor.access import entry_point
+from distributor.document import Document, DocumentLine, DocumentLog
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import CountError
 
@@ -27,8 +31,12 @@ REASONS = [
     ]
 
 
-class Inventory(metaclass=PoolMeta):
+class Inventory(Document, metaclass=PoolMeta):
     __name__ = 'stock.inventory'
+    _dms_editable_states = {'draft'}
+    _dms_deletable_states = {'draft', 'cancelled'}
+    _dms_workflow_fields = {'number', 'state_logs'}
+    _dms_log_model = 'distributor.stock.count.log'
 
     distributor = fields.Function(
         fields.Many2One('party.party', "Distributor",
@@ -44,6 +52,9 @@ class Inventory(metaclass=PoolMeta):
         'get_variance')
     variance_lines = fields.Function(
         fields.Integer("Lines with Variance"), 'get_variance')
+    state_logs = fields.One2Many(
+        'distributor.stock.count.log', 'document', "State History",
+        readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -101,36 +112,26 @@ class Inventory(metaclass=PoolMeta):
             Alert.refresh(list(parties))
 
     @classmethod
-    def _dms_inventory_of(cls, inventory_id, party_id=None, draft=True):
-        "The count the caller reaches, of party_id's stock when given"
-        Sale = Pool().get('sale.sale')
-        inventories = cls.search([('id', '=', int(inventory_id))])
-        if not inventories:
-            raise AccessError(gettext(
-                    'distributor_stock.msg_count_unreachable',
-                    inventory=inventory_id))
-        inventory, = inventories
-        if party_id is not None:
-            party = Sale._dms_check_party(party_id)
-            if inventory.distributor != party:
-                raise AccessError(gettext(
-                        'distributor_stock.msg_count_not_owner',
-                        location=inventory.location.rec_name,
-                        distributor=party.rec_name))
+    def _dms_check_owner(cls, inventory, party, draft=True):
+        """The count is of party's stock (when given: else answered like a
+        missing one), and still a draft when draft"""
+        if party is not None and inventory.distributor != party:
+            raise RecordNotFound(gettext('distributor.msg_record_not_found',
+                    model=cls.__names__()['model'], id=inventory.id))
         if draft and inventory.state != 'draft':
             raise CountError(gettext(
                     'distributor_stock.msg_count_not_draft',
                     inventory=inventory.rec_name))
-        return inventory
 
     @classmethod
-    def dms_start_count(cls, party_id, date=None):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_start_count(cls, party, date=None):
         """Open a count of the distributor's storage, its lines filled with
         the book quantities per product and lot; return its id"""
         pool = Pool()
-        Sale = pool.get('sale.sale')
         Date = pool.get('ir.date')
-        party = Sale._dms_check_party(party_id)
+        date = validation.date(date, gettext(
+                'distributor_stock.msg_field_date'), required=False)
         if not party.distributor_storage:
             raise CountError(gettext(
                     'distributor_stock.msg_count_no_warehouse',
@@ -142,16 +143,22 @@ class Inventory(metaclass=PoolMeta):
         return inventory.id
 
     @classmethod
-    def dms_count_scans(cls, inventory_id, scans, party_id=None):
+    @entry_point(record={'inventory': None},
+        parties={'party': ['distributor']})
+    def dms_count_scans(cls, inventory, scans, party=None):
         """Add scanned quantities to the counted quantities of a draft
         count (lines are added for products or lots not on the book)"""
         pool = Pool()
         Product = pool.get('product.product')
         Line = pool.get('stock.inventory.line')
-        inventory = cls._dms_inventory_of(inventory_id, party_id)
+        cls._dms_check_owner(inventory, party)
         lines = {(l.product.id, l.lot.id if l.lot else None): l
             for l in inventory.lines}
         scanned = Product.dms_resolve_scans(scans)
+        if len(lines) + len(scanned) > validation.limits().max_lines * 4:
+            raise CountError(gettext(
+                    'distributor_stock.msg_count_too_many',
+                    inventory=inventory.rec_name))
         for scan in scanned:
             key = (scan['product'], scan['lot'])
             line = lines.get(key)
@@ -166,11 +173,12 @@ class Inventory(metaclass=PoolMeta):
         return len(scanned)
 
     @classmethod
-    def dms_variance_report(cls, inventory_id, party_id=None):
+    @entry_point(record={'inventory': None},
+        parties={'party': ['distributor']})
+    def dms_variance_report(cls, inventory, party=None):
         """The variance per product and lot of a count before (or after)
         its validation: a list of dicts"""
-        inventory = cls._dms_inventory_of(
-            inventory_id, party_id, draft=False)
+        cls._dms_check_owner(inventory, party, draft=False)
         return [{
                 'product': l.product.id,
                 'product_name': l.product.rec_name,
@@ -184,8 +192,9 @@ class Inventory(metaclass=PoolMeta):
                 } for l in inventory.lines if l.variance_quantity]
 
 
-class InventoryLine(metaclass=PoolMeta):
+class InventoryLine(DocumentLine, metaclass=PoolMeta):
     __name__ = 'stock.inventory.line'
+    _dms_document = 'inventory'
 
     variance_quantity = fields.Function(
         fields.Float("Variance", digits='unit'), 'get_variance_quantity')
@@ -220,13 +229,15 @@ class InventoryLine(metaclass=PoolMeta):
             cost = self.product.cost_price or Decimal(0)
         return (Decimal(str(variance)) * cost).quantize(Decimal('0.01'))
 
-    @classmethod
-    def check_modification(cls, mode, lines, values=None, external=False):
-        if (mode == 'write' and values
-                and set(values) <= {'variance_reason', 'variance_note'}):
-            external = False
-        super().check_modification(
-            mode, lines, values=values, external=external)
+
+
+class CountLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a stock count"
+    __name__ = 'distributor.stock.count.log'
+
+    document = fields.Many2One(
+        'stock.inventory', "Count", required=True, ondelete='CASCADE',
+        readonly=True)
 
 
 class Variance(ModelSQL, ModelView):

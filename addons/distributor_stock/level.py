@@ -13,6 +13,8 @@ from trytond.rpc import RPC
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+from distributor.access import entry_point
+
 
 def storage_moves(location_where=None, move_where=None):
     """A query of signed done move quantities (in the product's default
@@ -230,14 +232,13 @@ class StockLevel(ModelSQL, ModelView):
         return result
 
     @classmethod
-    def dms_list_levels(cls, party_id):
-        """RPC for the portal: the stock of the distributor the caller
-        reaches, per product and lot"""
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_levels(cls, party):
+        """The stock of the distributor the caller reaches, per product
+        and lot"""
         pool = Pool()
-        Sale = pool.get('sale.sale')
         Product = pool.get('product.product')
         Lot = pool.get('stock.lot')
-        party = Sale._dms_check_party(party_id)
         levels = cls.levels([party])
         products = {p.id: p for p in Product.browse(
                 list({p for _, p, _ in levels}))}

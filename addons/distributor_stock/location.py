@@ -5,7 +5,9 @@ from trytond.model import Index, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
+
+from distributor.access import trusted
 
 ROLES = [
     (None, ""),
@@ -145,10 +147,9 @@ class Party(metaclass=PoolMeta):
         return super().copy(parties, default=default)
 
     @classmethod
-    def change_distributor_state(
-            cls, parties, state, reason=None, from_states=None):
-        super().change_distributor_state(
-            parties, state, reason=reason, from_states=from_states)
+    def dms_change_state(cls, parties, state, reason, from_states=None):
+        super().dms_change_state(
+            parties, state, reason, from_states=from_states)
         if state == 'active':
             cls.dms_ensure_locations(parties)
 
@@ -175,7 +176,7 @@ class Party(metaclass=PoolMeta):
             'distributor_stock', 'location_channel_customer')
         lost_found_root = ModelData.get_id(
             'distributor_stock', 'location_channel_lost_found')
-        with without_check_access():
+        with trusted():
             children = Location.create([v
                     for p in parties for v in [{
                             'name': gettext(

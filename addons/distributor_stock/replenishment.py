@@ -5,17 +5,22 @@ import datetime as dt
 import math
 from collections import defaultdict
 
-from sql import Null
+from sql import Cast, Column, Null
 from sql.aggregate import Sum
+from sql.operators import Concat
 
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
-from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
+
+from distributor import validation
+from distributor.access import entry_point, trusted
+from distributor.document import Document
+from distributor.exceptions import RecordNotFound
 from trytond.wizard import StateAction, StateTransition, Wizard
 
 from .configuration import Z_SCORES
@@ -158,12 +163,20 @@ class StockLimit(ModelSQL, ModelView):
         return result
 
 
-class Alert(Workflow, ModelSQL, ModelView):
+class Alert(Document, ModelSQL, ModelView):
     """Stock Alert
 
     A distributor's product below its reorder level (with the suggested
     replenishment), above its maximum, or a lot near expiry."""
     __name__ = 'distributor.stock.alert'
+    # computed by refresh, closed by the workflow: only the suggested
+    # quantity of an open alert is left to the user
+    _dms_editable_states = {'open'}
+    _dms_deletable_states = set()
+    _dms_workflow_fields = {
+        'party', 'product', 'lot', 'kind', 'date', 'quantity', 'on_order',
+        'reorder_level', 'target_quantity', 'daily_sellout', 'safety_stock',
+        'expiration_date', 'order', 'closed_at'}
 
     party = fields.Many2One(
         'party.party', "Distributor", required=True, readonly=True,
@@ -207,8 +220,10 @@ class Alert(Workflow, ModelSQL, ModelView):
         "or expiring (near expiry).")
     expiration_date = fields.Date("Expiration Date", readonly=True)
     advice = fields.Function(fields.Char("Advice"), 'get_advice')
-    order = fields.Many2One(
-        'sale.sale', "Order", readonly=True, ondelete='SET NULL')
+    order = fields.Reference(
+        "Order", selection='get_orders', readonly=True,
+        help="The replenishment order made from the alert: to the brand, "
+        "or to the distributor's upstream.")
     closed_at = fields.DateTime("Closed at", readonly=True)
 
     @classmethod
@@ -241,6 +256,36 @@ class Alert(Workflow, ModelSQL, ModelView):
                 'dms_list_alerts': RPC(),
                 'dms_order_alerts': RPC(readonly=False),
                 })
+
+    @classmethod
+    def __register__(cls, module_name):
+        table = cls.__table_handler__(module_name)
+        sql_table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        # Migration: the order was a distributor order (Many2One)
+        migrate = (table.column_exist('order')
+            and table.column_is_type('order', 'INTEGER'))
+        if migrate:
+            table.column_rename('order', '_temp_order')
+        super().__register__(module_name)
+        if migrate:
+            cursor.execute(*sql_table.update(
+                    [sql_table.order],
+                    [Concat('sale.sale,', Cast(
+                                Column(sql_table, '_temp_order'),
+                                'VARCHAR'))],
+                    where=Column(sql_table, '_temp_order') != Null))
+            table.drop_column('_temp_order')
+
+    @classmethod
+    def get_orders(cls):
+        IrModel = Pool().get('ir.model')
+        return [(None, '')] + [
+            (m, IrModel.get_name(m)) for m in cls._get_orders()]
+
+    @classmethod
+    def _get_orders(cls):
+        return ['sale.sale']
 
     @classmethod
     def default_state(cls):
@@ -336,9 +381,10 @@ class Alert(Workflow, ModelSQL, ModelView):
         own = {k for k, l in limits.items() if l.party}
         pairs = (own | (set(limits) & carried) | set(stats)
             | set(on_hand) | set(on_order))
-        allowed = cls._authorized_products(parties, {p for _, p in pairs})
+        allowed = Party.dms_authorized_products(
+            parties, {p for _, p in pairs})
         pairs = {(party, product) for party, product in pairs
-            if allowed.get(party) is None or product in allowed[party]}
+            if product in allowed[party]}
         products = Product.browse(list({p for _, p in pairs}))
         product_of = {p.id: p for p in products}
         result = []
@@ -441,31 +487,6 @@ class Alert(Workflow, ModelSQL, ModelView):
         return result
 
     @classmethod
-    def _authorized_products(cls, parties, product_ids):
-        """{party id: set of product ids it may sell} among product_ids;
-        None for a distributor without category restriction"""
-        pool = Pool()
-        Category = pool.get('product.category')
-        Product = pool.get('product.product')
-        categories_of = {p.id: {c.id for c in p.template.categories}
-            for p in Product.browse(list(product_ids))}
-        result = {}
-        areas = {}
-        for party in parties:
-            key = tuple(sorted(map(int, party.authorized_categories)))
-            if not key:
-                result[party.id] = None
-                continue
-            if key not in areas:
-                area = set(map(int, Category.search([
-                                ('parent', 'child_of', list(key)),
-                                ], order=[])))
-                areas[key] = {p for p, c in categories_of.items()
-                    if c & area}
-            result[party.id] = areas[key]
-        return result
-
-    @classmethod
     def _sellout_stats(cls, party_ids, start, end):
         """{(party id, product id): (sum, sum of squares)} of the daily
         sell-out between start and end"""
@@ -553,7 +574,7 @@ class Alert(Workflow, ModelSQL, ModelView):
         domain = [('state', '=', 'open')]
         if parties is not None:
             domain.append(('party', 'in', list(map(int, parties))))
-        with without_check_access():
+        with trusted():
             existing = {(a.party.id, a.product.id,
                     a.lot.id if a.lot else None, a.kind): a
                 for a in cls.search(domain, order=[])}
@@ -618,7 +639,7 @@ class Alert(Workflow, ModelSQL, ModelView):
         action_id = Action.get_action_id(ModelData.get_id(
                 'distributor_stock', 'act_alert_form'))
         vlist = []
-        with without_check_access():
+        with trusted():
             Message.post(items)
             reps = {p.sales_rep.id for p in by_party if p.sales_rep}
             users = defaultdict(list)
@@ -649,11 +670,10 @@ class Alert(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def create_replenishment_orders(cls, alerts):
-        """Turn open below-minimum alerts into draft distributor orders,
-        one per distributor; return the orders"""
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        Uom = pool.get('product.uom')
+        """Turn open below-minimum alerts into draft orders, one per
+        distributor: to the brand, or to its upstream for a distributor
+        that buys from it; return the orders"""
+        Uom = Pool().get('product.uom')
         alerts = cls.browse(list(map(int, alerts)))
         by_party = defaultdict(list)
         for alert in alerts:
@@ -673,23 +693,42 @@ class Alert(Workflow, ModelSQL, ModelView):
                         'quantity': Uom.compute_qty(product.default_uom,
                             alert.suggested_quantity, unit),
                         })
-            sale_id = Sale.dms_create_order(party.id, lines,
-                comment=gettext('distributor_stock.msg_replenishment_comment'))
-            orders.append(Sale(sale_id))
-            with without_check_access():
-                cls.write(party_alerts, {'order': sale_id})
+            if party.dms_buys_from_brand():
+                order = cls._dms_brand_order(party, lines)
+            else:
+                order = cls._dms_upstream_order(party, lines)
+            orders.append(order)
+            with trusted():
+                cls.write(party_alerts, {'order': str(order)})
                 cls._order_alerts(party_alerts)
         return orders
 
     @classmethod
-    def dms_list_alerts(cls, party_id, kinds=None):
-        """RPC for the portal: the open alerts of the distributor the
-        caller reaches"""
+    def _dms_brand_order(cls, party, lines):
+        "A draft distributor order to the brand"
         Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
+        return Sale(Sale.dms_create_order(party, lines,
+                comment=gettext('distributor_stock.msg_replenishment_comment')))
+
+    @classmethod
+    def _dms_upstream_order(cls, party, lines):
+        """A draft order of the distributor to its upstream: channel
+        orders come with distributor_store"""
+        raise ChannelStockError(gettext(
+                'distributor_stock.msg_alert_upstream',
+                distributor=party.rec_name,
+                upstream=party.upstream.rec_name))
+
+    @classmethod
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_alerts(cls, party, kinds=None):
+        "The open alerts of the distributor the caller reaches"
         domain = [('party', '=', party.id), ('state', '=', 'open')]
-        if kinds:
-            domain.append(('kind', 'in', list(kinds)))
+        if kinds is not None:
+            if not isinstance(kinds, (list, tuple)):
+                kinds = [kinds]
+            domain.append(('kind', 'in', [
+                        validation.choice(k, 'kinds', KINDS) for k in kinds]))
         return [{
                 'id': a.id,
                 'kind': a.kind,
@@ -704,19 +743,20 @@ class Alert(Workflow, ModelSQL, ModelView):
                 } for a in cls.search(domain)]
 
     @classmethod
-    def dms_order_alerts(cls, party_id, alert_ids):
-        """RPC for the portal: the distributor turns its own open
-        below-minimum alerts into a draft order; returns the order id"""
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
-        alerts = cls.browse(list(map(int, alert_ids)))
+    @entry_point(parties={'party': ['distributor']},
+        records={'alerts': None})
+    def dms_order_alerts(cls, party, alerts):
+        """The distributor turns its own open below-minimum alerts into a
+        draft order; returns {'model', 'id'} of the order: a distributor
+        order to the brand, or a channel order to its upstream"""
         for alert in alerts:
             if alert.party != party:
-                raise AccessError(gettext(
-                        'distributor_stock.msg_alert_not_yours',
-                        alert=alert.id, distributor=party.rec_name))
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=cls.__names__()['model'], id=alert.id))
         orders = cls.create_replenishment_orders(alerts)
-        return orders[0].id if orders else None
+        if orders:
+            return {'model': orders[0].__name__, 'id': orders[0].id}
 
     @classmethod
     @Workflow.transition('ordered')

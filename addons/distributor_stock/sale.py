@@ -4,10 +4,12 @@
 from collections import defaultdict
 
 from trytond.i18n import gettext
-from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.rpc import RPC
-from trytond.transaction import without_check_access
+
+from distributor import validation
+from distributor.access import entry_point, trusted
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import ScanError
 from .transfer import pick_lots
@@ -50,51 +52,63 @@ class Sale(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def _dms_rules(cls):
+        return super()._dms_rules() + ['stock']
+
+    @classmethod
     def _dms_rule_label(cls, rule):
         if rule == 'stock':
             return gettext('distributor_stock.msg_rule_stock')
         return super()._dms_rule_label(rule)
 
     @classmethod
-    def _dms_rule_outcomes(cls, sales, cumulative=False):
-        """Returns also check the distributor's stock: one cannot send
-        back what one does not have"""
+    def _dms_rule_context(cls, sales):
         pool = Pool()
         Level = pool.get('distributor.stock.level')
-        Uom = pool.get('product.uom')
-        result = super()._dms_rule_outcomes(sales, cumulative=cumulative)
-        returns = [s for s in sales if s.order_kind == 'return'
-            and s.party and s.party.distributor_storage]
-        if not returns:
-            return result
-        levels = Level.levels({s.party for s in returns}, lots=False)
-        pending = defaultdict(float)
-        for sale in returns:
-            need = defaultdict(float)
-            for line in sale.line_lines:
-                if line.product and line.unit and line.quantity:
-                    need[line.product] += Uom.compute_qty(
-                        line.unit, -line.quantity,
-                        line.product.default_uom, round=False)
-            message = None
-            for product, quantity in need.items():
-                key = (sale.party.id, product.id)
-                available = (levels.get(key + (None,), 0.0)
-                    - pending[key])
-                if product.default_uom.round(available - quantity) < 0:
-                    message = gettext(
-                        'distributor_stock.msg_rule_stock_failed',
-                        order=sale.rec_name, product=product.rec_name,
-                        quantity=product.default_uom.round(quantity),
-                        available=product.default_uom.round(
-                            max(available, 0)))
-                    break
-            outcome = result[sale.id]
-            outcome.append(('stock', message))
-            if cumulative and all(m is None for _, m in outcome):
-                for product, quantity in need.items():
-                    pending[(sale.party.id, product.id)] += quantity
-        return result
+        context = super()._dms_rule_context(sales)
+        returns = {s.party for s in sales if s.order_kind == 'return'
+            and s.party and s.party.distributor_storage}
+        context.levels = (Level.levels(returns, lots=False)
+            if returns else {})
+        context.returned = defaultdict(float)
+        return context
+
+    @classmethod
+    def _dms_return_needs(cls, sale):
+        "{product: quantity in its default unit} a return takes from stock"
+        Uom = Pool().get('product.uom')
+        need = defaultdict(float)
+        for line in sale.line_lines:
+            if line.product and line.unit and line.quantity:
+                need[line.product] += Uom.compute_qty(
+                    line.unit, -line.quantity,
+                    line.product.default_uom, round=False)
+        return need
+
+    @classmethod
+    def _dms_rule_stock(cls, sale, context):
+        """A return takes what the distributor has: one cannot send back
+        what one does not hold"""
+        if (sale.order_kind != 'return' or not sale.party
+                or not sale.party.distributor_storage):
+            return
+        for product, quantity in cls._dms_return_needs(sale).items():
+            key = (sale.party.id, product.id)
+            available = (context.levels.get(key + (None,), 0.0)
+                - context.returned[key])
+            if product.default_uom.round(available - quantity) < 0:
+                return gettext('distributor_stock.msg_rule_stock_failed',
+                    order=sale.rec_name, product=product.rec_name,
+                    quantity=product.default_uom.round(quantity),
+                    available=product.default_uom.round(max(available, 0)))
+
+    @classmethod
+    def _dms_reserve_stock(cls, sale, context):
+        if (sale.order_kind != 'return' or not sale.party
+                or not sale.party.distributor_storage):
+            return
+        for product, quantity in cls._dms_return_needs(sale).items():
+            context.returned[(sale.party.id, product.id)] += quantity
 
     @classmethod
     def dms_approve_batch(cls, sales, _strict=False):
@@ -136,19 +150,19 @@ class Sale(metaclass=PoolMeta):
                             unit_price=line.unit_price,
                             currency=sale.currency,
                             effective_date=Date.today(), origin=sale))
-        with without_check_access():
+        with trusted():
             Move.save(moves)
             Move.do(moves)
 
     @classmethod
-    def dms_confirm_receipt(cls, sales, quantities=None, note=None):
+    def _dms_confirm_receipt(cls, sales, quantities, note):
         """The received quantities enter the distributor's stock, with the
         lots the brand shipped"""
         pool = Pool()
         Move = pool.get('stock.move')
         Alert = pool.get('distributor.stock.alert')
         Date = pool.get('ir.date')
-        super().dms_confirm_receipt(sales, quantities=quantities, note=note)
+        super()._dms_confirm_receipt(sales, quantities, note)
         moves = []
         sales = cls.browse(list(map(int, sales)))
         for sale in sales:
@@ -170,48 +184,42 @@ class Sale(metaclass=PoolMeta):
                             unit_price=line.unit_price,
                             currency=sale.currency,
                             effective_date=Date.today(), origin=sale))
-        with without_check_access():
+        with trusted():
             Move.save(moves)
             Move.do(moves)
-        parties = {s.party for s in sales if s.party.distributor_storage}
-        if parties:
-            Alert.refresh(list(parties))
+            parties = {s.party for s in sales if s.party.distributor_storage}
+            if parties:
+                Alert.refresh(list(parties))
 
     @classmethod
-    def dms_receive_scans(cls, sale_id, scans, note=None, party_id=None):
+    @entry_point(record={'sale': None},
+        parties={'party': ['distributor']})
+    def dms_receive_scans(cls, sale, scans, note=None, party=None):
         """Confirm receipt of a shipped order from scanned codes: each
         line is received as the total scanned of its product (a scanned
-        lot must be one the brand shipped on the order)"""
+        lot must be one the brand shipped on the order).  party: the
+        distributor the caller acts for, which must be the order's."""
         pool = Pool()
         Product = pool.get('product.product')
         Uom = pool.get('product.uom')
-        sales = cls.search([('id', '=', int(sale_id))])
-        if not sales:
-            raise AccessError(gettext(
-                    'distributor_sale.msg_party_unreachable',
-                    party=sale_id))
-        sale, = sales
-        if party_id is not None:
-            party = cls._dms_check_party(party_id)
-            if sale.party != party:
-                raise AccessError(gettext(
-                        'distributor_sale.msg_party_unreachable',
-                        party=party_id))
+        Lot = pool.get('stock.lot')
+        if party is not None and sale.party != party:
+            raise RecordNotFound(gettext('distributor.msg_record_not_found',
+                    model=cls.__names__()['model'], id=sale.id))
+        note = validation.text(
+            note, gettext('distributor_sale.msg_field_note'))
         lines = {l.id: (l.product, None) for l in sale.line_lines
             if l.product}
         scanned = Product.dms_resolve_scans(scans)
         transit = sale.party.distributor_transit
+        shipped = {lot.id for l in sale.line_lines
+            for lot in _lots_of(l.moves, transit) if lot}
         for scan in scanned:
-            if scan['lot'] is None:
-                continue
-            shipped = {lot.id for l in sale.line_lines
-                for lot in _lots_of(l.moves, transit) if lot}
-            if scan['lot'] not in shipped:
-                Lot = pool.get('stock.lot')
+            if scan['lot'] is not None and scan['lot'] not in shipped:
                 raise ScanError(gettext(
                         'distributor_stock.msg_scan_lot_not_shipped',
                         lot=Lot(scan['lot']).rec_name, order=sale.rec_name))
-        totals = Product.dms_scan_quantities(scans, lines)
+        totals = Product.dms_scan_quantities(scanned, lines)
         line_of = {l.id: l for l in sale.line_lines}
         quantities = {line_id: Uom.compute_qty(
                 line_of[line_id].product.default_uom, quantity,
@@ -251,7 +259,7 @@ class Discrepancy(metaclass=PoolMeta):
                         product=line.product, lot=lot, quantity=quantity,
                         unit=line.unit, company=discrepancy.sale.company,
                         effective_date=Date.today(), origin=discrepancy.sale))
-        with without_check_access():
+        with trusted():
             Move.save(moves)
             Move.do(moves)
 

@@ -7,7 +7,14 @@ from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.rpc import RPC
 
+from distributor import validation
+from distributor.access import entry_point
+from distributor.exceptions import InputError
+
 from .exceptions import ScanError
+
+# the longest code a scan may carry
+CODE_SIZE = 64
 
 
 def ean13_valid(code):
@@ -30,115 +37,185 @@ class Product(metaclass=PoolMeta):
                 })
 
     @classmethod
-    def dms_find_code(cls, code):
-        """The product of a scanned code: an EAN-13 barcode (check digit
-        verified) among the product identifiers, or a product code.
-        Returns (product, lot) where lot is found when the code is a lot
-        number of a single product."""
+    def _dms_code(cls, code):
+        "A scanned code: a bounded text without control characters"
+        if not isinstance(code, str) or not code.strip():
+            raise ScanError(gettext(
+                    'distributor_stock.msg_scan_invalid',
+                    code=str(code)[:40]))
+        return validation.text(code, gettext(
+                'distributor_stock.msg_field_code'), size=CODE_SIZE,
+            multiline=False)
+
+    @classmethod
+    def dms_find_codes(cls, codes):
+        """{code: (product, lot)} of scanned codes, in three queries: an
+        EAN-13 barcode (check digit verified) among the product
+        identifiers, a product code, or the number of a lot of a single
+        product (the lot is then given)"""
         pool = Pool()
         Identifier = pool.get('product.identifier')
         Lot = pool.get('stock.lot')
-        code = (code or '').strip() if isinstance(code, str) else code
-        if not code or not isinstance(code, str):
-            raise ScanError(gettext(
-                    'distributor_stock.msg_scan_invalid', code=code))
-        if len(code) == 13 and code.isdigit():
-            if not ean13_valid(code):
+        codes = {cls._dms_code(c) for c in codes}
+        for code in codes:
+            if len(code) == 13 and code.isdigit() and not ean13_valid(code):
                 raise ScanError(gettext(
                         'distributor_stock.msg_scan_bad_check_digit',
                         code=code))
-            identifiers = Identifier.search([
-                    ('code', '=', code),
-                    ('type', 'in', ['ean', None]),
-                    ])
-            products = {i.product for i in identifiers}
-            if len(products) == 1:
-                return products.pop(), None
-        products = cls.search([('code', '=', code)])
-        if len(products) == 1:
-            return products[0], None
-        lots = Lot.search([('number', '=', code)])
-        if len({l.product for l in lots}) == 1 and len(lots) == 1:
-            return lots[0].product, lots[0]
-        if lots:
-            raise ScanError(gettext(
-                    'distributor_stock.msg_scan_lot_ambiguous', code=code))
-        raise ScanError(gettext(
-                'distributor_stock.msg_scan_unknown', code=code))
+        result = {}
+        barcodes = [c for c in codes if len(c) == 13 and c.isdigit()]
+        if barcodes:
+            by_code = defaultdict(set)
+            for identifier in Identifier.search([
+                        ('code', 'in', barcodes),
+                        ('type', 'in', ['ean', None]),
+                        ], order=[]):
+                by_code[identifier.code].add(identifier.product)
+            for code, products in by_code.items():
+                if len(products) == 1:
+                    result[code] = (products.pop(), None)
+        rest = [c for c in codes if c not in result]
+        if rest:
+            by_code = defaultdict(list)
+            for product in cls.search([('code', 'in', rest)], order=[]):
+                by_code[product.code].append(product)
+            for code, products in by_code.items():
+                if len(products) == 1:
+                    result[code] = (products[0], None)
+        rest = [c for c in codes if c not in result]
+        if rest:
+            by_number = defaultdict(list)
+            for lot in Lot.search([('number', 'in', rest)], order=[]):
+                by_number[lot.number].append(lot)
+            for code in rest:
+                lots = by_number.get(code)
+                if not lots:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_scan_unknown', code=code))
+                if len(lots) > 1:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_scan_lot_ambiguous',
+                            code=code))
+                result[code] = (lots[0].product, lots[0])
+        return result
+
+    @classmethod
+    def dms_find_code(cls, code):
+        "(product, lot) of a scanned code (see dms_find_codes)"
+        code = cls._dms_code(code)
+        return cls.dms_find_codes([code])[code]
 
     @classmethod
     def dms_resolve_product_lot(cls, product, lot=None):
         """(product, lot) from a product id or code and a lot id or
         number; a lot of another product is refused"""
-        Lot = Pool().get('stock.lot')
-        if isinstance(product, int) and not isinstance(product, bool):
-            products = cls.search([('id', '=', product)])
-            if not products:
-                raise ScanError(gettext(
-                        'distributor_stock.msg_scan_unknown', code=product))
-            product, found = products[0], None
-        else:
-            product, found = cls.dms_find_code(product)
-        if lot in (None, ''):
-            return product, found
-        if isinstance(lot, int) and not isinstance(lot, bool):
-            lots = Lot.search([('id', '=', lot)])
-        else:
-            lots = Lot.search([('number', '=', str(lot).strip())])
-        mine = [l for l in lots if l.product == product]
-        if mine:
-            return product, mine[0]
-        if lots:
-            raise ScanError(gettext(
-                    'distributor_stock.msg_lot_other_product',
-                    lot=lots[0].rec_name, product=product.rec_name))
-        raise ScanError(gettext(
-                'distributor_stock.msg_scan_unknown_lot',
-                lot=lot, product=product.rec_name))
+        return cls.dms_resolve_products_lots([(product, lot)])[0]
 
     @classmethod
+    def dms_resolve_products_lots(cls, pairs):
+        """[(product, lot)] of [(product id or code, lot id or number or
+        None)], in a few queries; a lot of another product is refused"""
+        Lot = Pool().get('stock.lot')
+        ids = {p for p, _ in pairs
+            if isinstance(p, int) and not isinstance(p, bool)}
+        by_id = {p.id: p for p in cls.search(
+                [('id', 'in', list(ids))], order=[])} if ids else {}
+        codes = [p for p, _ in pairs if not (
+                isinstance(p, int) and not isinstance(p, bool))]
+        found = cls.dms_find_codes(codes) if codes else {}
+        lot_ids = {l for _, l in pairs
+            if isinstance(l, int) and not isinstance(l, bool)}
+        lot_numbers = {validation.text(l, gettext(
+                    'distributor_stock.msg_field_lot'), size=CODE_SIZE,
+                multiline=False)
+            for _, l in pairs if isinstance(l, str) and l.strip()}
+        lots = Lot.search(['OR',
+                ('id', 'in', list(lot_ids)),
+                ('number', 'in', list(lot_numbers)),
+                ], order=[]) if lot_ids or lot_numbers else []
+        lots_by_id = {l.id: l for l in lots}
+        lots_by_number = defaultdict(list)
+        for lot in lots:
+            lots_by_number[lot.number].append(lot)
+        result = []
+        for key, lot_key in pairs:
+            if isinstance(key, int) and not isinstance(key, bool):
+                if key not in by_id:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_scan_unknown', code=key))
+                product, lot = by_id[key], None
+            else:
+                product, lot = found[key.strip()]
+            if lot_key not in (None, ''):
+                if isinstance(lot_key, int) and not isinstance(
+                        lot_key, bool):
+                    candidates = [lots_by_id[lot_key]] if (
+                        lot_key in lots_by_id) else []
+                elif isinstance(lot_key, str):
+                    candidates = lots_by_number.get(lot_key.strip(), [])
+                else:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_scan_invalid',
+                            code=str(lot_key)[:40]))
+                mine = [l for l in candidates if l.product == product]
+                if mine:
+                    lot = mine[0]
+                elif candidates:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_lot_other_product',
+                            lot=candidates[0].rec_name,
+                            product=product.rec_name))
+                else:
+                    raise ScanError(gettext(
+                            'distributor_stock.msg_scan_unknown_lot',
+                            lot=lot_key, product=product.rec_name))
+            result.append((product, lot))
+        return result
+
+    @classmethod
+    @entry_point()
     def dms_resolve_scans(cls, scans):
         """Resolve a list of scans into [{product, lot, quantity}].
 
         A scan is a code (string) or a dict with code, lot (optional) and
         quantity (optional, default 1, positive).  Any scan that does not
         resolve refuses the whole list with the scan's message."""
+        field = gettext('distributor_stock.msg_field_scans')
+        if not isinstance(scans, (list, tuple)):
+            raise InputError(gettext('distributor.msg_input_lines',
+                    field=field))
+        scans = validation.lines(
+            [{'code': s} if isinstance(s, str) else s for s in scans],
+            field, required=False)
+        for scan in scans:
+            validation.keys(scan, gettext(
+                    'distributor_stock.msg_field_scans'),
+                {'code', 'lot', 'quantity'})
+        resolved = cls.dms_resolve_products_lots(
+            [(s.get('code'), s.get('lot')) for s in scans])
         result = []
-        for scan in scans or []:
-            if isinstance(scan, str):
-                scan = {'code': scan}
-            if not isinstance(scan, dict):
-                raise ScanError(gettext(
-                        'distributor_stock.msg_scan_invalid', code=scan))
-            product, lot = cls.dms_resolve_product_lot(
-                scan.get('code'), scan.get('lot'))
-            quantity = scan.get('quantity', 1)
-            try:
-                value = float(quantity)
-            except (TypeError, ValueError):
-                value = None
-            if value is None or not value > 0:
-                raise ScanError(gettext(
-                        'distributor_stock.msg_quantity_invalid',
-                        product=product.rec_name, quantity=quantity))
+        for scan, (product, lot) in zip(scans, resolved):
+            quantity = validation.quantity(
+                scan.get('quantity', 1), product.rec_name)
             result.append({
                     'product': product.id,
                     'lot': lot.id if lot else None,
-                    'quantity': value,
+                    'quantity': quantity,
                     })
         return result
 
     @classmethod
-    def dms_scan_quantities(cls, scans, lines):
+    def dms_scan_quantities(cls, scanned, lines):
         """Total scanned quantities per document line.
 
-        lines maps line ids to (product, lot or None) expected; a scan of
-        a product or lot no line expects is refused."""
+        scanned are resolved scans (see dms_resolve_scans); lines maps
+        line ids to (product, lot or None) expected; a scan of a product
+        or lot no line expects is refused."""
         totals = defaultdict(float)
         by_product = defaultdict(list)
         for line_id, (product, lot) in lines.items():
             by_product[product.id].append((line_id, lot.id if lot else None))
-        for scan in cls.dms_resolve_scans(scans):
+        for scan in scanned:
             candidates = by_product.get(scan['product'], [])
             match = [i for i, lot in candidates
                 if scan['lot'] is None or lot in (None, scan['lot'])]

@@ -5,15 +5,18 @@ import datetime as dt
 from collections import defaultdict
 
 from trytond.i18n import gettext
-from trytond.model import (
-    Index, ModelSQL, ModelView, Workflow, fields)
-from trytond.model.exceptions import AccessError
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import (
-    Button, StateTransition, StateView, Wizard)
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from distributor import validation
+from distributor.access import entry_point, trusted
+from distributor.document import (
+    Document, DocumentLine, DocumentLog, ReasonWizard)
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import TransferError
 
@@ -87,7 +90,7 @@ def pick_lots(location, product, quantity, lot=None):
     return result
 
 
-class Transfer(Workflow, ModelSQL, ModelView):
+class Transfer(Document, ModelSQL, ModelView):
     """Stock Transfer
 
     Goods moved from one distributor's stock to another's, or between the
@@ -96,6 +99,15 @@ class Transfer(Workflow, ModelSQL, ModelView):
     transit location and confirmed on receipt."""
     __name__ = 'distributor.stock.transfer'
     _rec_name = 'number'
+    _dms_editable_states = {'draft'}
+    _dms_deletable_states = {'draft', 'rejected', 'cancelled'}
+    _dms_free_fields = {'note'}
+    _dms_workflow_fields = {
+        'number', 'from_location', 'to_location', 'requested_by',
+        'requested_at', 'manager_approved_by', 'manager_approved_at',
+        'giver_approved_by', 'giver_approved_at', 'shipped_at',
+        'received_by', 'received_at', 'reason', 'state_logs'}
+    _dms_log_model = 'distributor.stock.transfer.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -149,6 +161,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
         'get_moves')
     open_discrepancies = fields.Function(
         fields.Integer("Open Discrepancies"), 'get_open_discrepancies')
+    state_logs = fields.One2Many(
+        'distributor.stock.transfer.log', 'document', "State History",
+        readonly=True)
 
     del _draft
 
@@ -214,8 +229,8 @@ class Transfer(Workflow, ModelSQL, ModelView):
                 })
         cls.__rpc__.update({
                 'dms_create_transfer': RPC(readonly=False),
-                'giver_approve': RPC(readonly=False, instantiate=0),
-                'receive_transfers': RPC(readonly=False, instantiate=0),
+                'giver_approve': RPC(readonly=False),
+                'receive_transfers': RPC(readonly=False),
                 })
 
     @classmethod
@@ -233,36 +248,21 @@ class Transfer(Workflow, ModelSQL, ModelView):
     def get_moves(self, name):
         return [m.id for l in self.lines for m in l.moves]
 
+    @property
+    def dms_label(self):
+        "The name of the transfer, saved or not yet"
+        if self.id is not None and self.id >= 0:
+            return self.rec_name
+        number = getattr(self, 'number', None)
+        if number:
+            return number
+        brand = gettext('distributor_stock.msg_transfer_brand')
+        return '%s → %s' % (
+            self.from_party.rec_name if self.from_party else brand,
+            self.to_party.rec_name if self.to_party else brand)
+
     def get_open_discrepancies(self, name):
         return sum(1 for l in self.lines if l.discrepancy_state == 'open')
-
-    @classmethod
-    def copy(cls, transfers, default=None):
-        default = default.copy() if default is not None else {}
-        for name in ['number', 'requested_by', 'requested_at',
-                'manager_approved_by', 'manager_approved_at',
-                'giver_approved_by', 'giver_approved_at', 'shipped_at',
-                'received_by', 'received_at', 'reason', 'from_location',
-                'to_location']:
-            default.setdefault(name)
-        default.setdefault('date', cls.default_date())
-        return super().copy(transfers, default=default)
-
-    @classmethod
-    def check_modification(cls, mode, transfers, values=None,
-            external=False):
-        super().check_modification(
-            mode, transfers, values=values, external=external)
-        if not external:
-            return
-        free = {'note'}
-        if mode == 'delete' or (
-                mode == 'write' and set(values or {}) - free):
-            for transfer in transfers:
-                if transfer.state not in {'draft', 'rejected'}:
-                    raise AccessError(gettext(
-                            'distributor_stock.msg_transfer_locked',
-                            transfer=transfer.rec_name))
 
     # Locations -------------------------------------------------------
 
@@ -282,41 +282,43 @@ class Transfer(Workflow, ModelSQL, ModelView):
     def check_requestable(cls, transfers):
         "The rules of a transfer, checked on request and on approval"
         pool = Pool()
-        Category = pool.get('product.category')
+        Party = pool.get('party.party')
         for transfer in transfers:
             if not transfer.from_party and not transfer.to_party:
                 raise TransferError(gettext(
                         'distributor_stock.msg_transfer_no_distributor',
-                        transfer=transfer.rec_name))
+                        transfer=transfer.dms_label))
             if transfer.from_party == transfer.to_party:
                 raise TransferError(gettext(
                         'distributor_stock.msg_transfer_same_party',
-                        transfer=transfer.rec_name))
+                        transfer=transfer.dms_label))
             for party in [transfer.from_party, transfer.to_party]:
-                if party and not party.may_trade():
+                refusal = party.trade_refusal() if party else None
+                if refusal:
                     raise TransferError(gettext(
                             'distributor_stock.msg_transfer_party_frozen',
-                            transfer=transfer.rec_name,
-                            distributor=party.rec_name))
+                            transfer=transfer.dms_label, reason=refusal))
             if not transfer.lines:
                 raise TransferError(gettext(
                         'distributor_stock.msg_transfer_no_lines',
-                        transfer=transfer.rec_name))
-            allowed = None
+                        transfer=transfer.dms_label))
+            if len(transfer.lines) > validation.limits().max_lines:
+                raise TransferError(gettext(
+                        'distributor_stock.msg_transfer_too_many_lines',
+                        transfer=transfer.dms_label,
+                        maximum=validation.limits().max_lines))
             receiver = transfer.to_party
-            if receiver and receiver.authorized_categories:
-                allowed = set(map(int, Category.search([
-                                ('parent', 'child_of', list(map(
-                                            int,
-                                            receiver.authorized_categories))),
-                                ], order=[])))
+            allowed = None
+            if receiver:
+                allowed = Party.dms_authorized_products(
+                    [receiver], [l.product for l in transfer.lines])[
+                    receiver.id]
             for line in transfer.lines:
                 line.check_values()
-                if allowed is not None and not (
-                        set(map(int, line.product.categories)) & allowed):
+                if allowed is not None and line.product.id not in allowed:
                     raise TransferError(gettext(
                             'distributor_stock.msg_transfer_unauthorized',
-                            transfer=transfer.rec_name,
+                            transfer=transfer.dms_label,
                             product=line.product.rec_name,
                             distributor=receiver.rec_name))
 
@@ -350,7 +352,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
     @ModelView.button
     def approve(cls, transfers):
         "The channel manager's approval"
-        cls._check_state(transfers, {'requested'})
+        cls.dms_serialize(transfers)
+        transfers = cls.browse(list(map(int, transfers)))
+        cls.dms_check_state(transfers, {'requested'})
         for transfer in transfers:
             if transfer.manager_approved_at:
                 raise TransferError(gettext(
@@ -364,24 +368,25 @@ class Transfer(Workflow, ModelSQL, ModelView):
         cls._approve_if_complete(transfers)
 
     @classmethod
-    def giver_approve(cls, transfers, party_id):
+    @entry_point(records={'transfers': None},
+        parties={'party': ['distributor']})
+    def giver_approve(cls, transfers, party):
         """The giving distributor's approval, given by a user acting for
-        party_id (the portal)"""
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
+        party (the portal) or by staff for it"""
+        cls.dms_serialize(transfers)
         transfers = cls.browse(list(map(int, transfers)))
-        cls._check_state(transfers, {'requested'})
         for transfer in transfers:
             if transfer.from_party != party:
-                raise AccessError(gettext(
-                        'distributor_stock.msg_transfer_not_giver',
-                        transfer=transfer.rec_name,
-                        distributor=party.rec_name))
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=cls.__names__()['model'], id=transfer.id))
+        cls.dms_check_state(transfers, {'requested'})
+        for transfer in transfers:
             if transfer.giver_approved_at:
                 raise TransferError(gettext(
                         'distributor_stock.msg_transfer_already_approved',
                         transfer=transfer.rec_name))
-        with without_check_access():
+        with trusted():
             cls.write(transfers, {
                     'giver_approved_by': _user(),
                     'giver_approved_at': _now(),
@@ -409,8 +414,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def reject_transfers(cls, transfers, reason):
-        cls._check_reason(reason)
-        cls._check_state(transfers, {'requested'})
+        "Reject requested transfers (their wizard)"
+        reason = cls.dms_check_reason(reason)
+        cls.dms_check_state(transfers, {'requested'})
         cls.write(list(transfers), {'reason': reason})
         cls._rejected(transfers)
         cls._notify(transfers, 'msg_message_transfer_rejected')
@@ -427,8 +433,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def cancel_transfers(cls, transfers, reason):
-        cls._check_reason(reason)
-        cls._check_state(transfers, {'draft', 'requested', 'approved'})
+        "Cancel transfers not shipped yet (their wizard)"
+        reason = cls.dms_check_reason(reason)
+        cls.dms_check_state(transfers, {'draft', 'requested', 'approved'})
         cls.write(list(transfers), {'reason': reason})
         cls._cancelled(transfers)
 
@@ -444,22 +451,6 @@ class Transfer(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    def _check_reason(cls, reason):
-        if not (reason or '').strip():
-            raise TransferError(gettext(
-                    'distributor_stock.msg_transfer_reason_required'))
-
-    @classmethod
-    def _check_state(cls, transfers, states):
-        labels = dict(cls.fields_get(['state'])['state']['selection'])
-        for transfer in transfers:
-            if transfer.state not in states:
-                raise TransferError(gettext(
-                        'distributor_stock.msg_transfer_state',
-                        transfer=transfer.rec_name,
-                        state=labels[transfer.state]))
-
-    @classmethod
     @ModelView.button
     def ship(cls, transfers):
         """Ship approved transfers: only stock actually available at the
@@ -468,9 +459,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Move = pool.get('stock.move')
         Location = pool.get('stock.location')
-        cls.lock(transfers)
+        cls.dms_serialize(transfers)
         transfers = cls.browse(list(map(int, transfers)))
-        cls._check_state(transfers, {'approved'})
+        cls.dms_check_state(transfers, {'approved'})
         transit = Location.channel_transit()
         moves = []
         for transfer in transfers:
@@ -508,38 +499,44 @@ class Transfer(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
+    @entry_point(records={'transfers': None},
+        parties={'party': ['distributor']})
     def receive_transfers(cls, transfers, quantities=None, note=None,
-            scans=None, party_id=None):
+            scans=None, party=None):
         """Confirm the receipt of shipped transfers.
 
         quantities maps line ids to the received quantity (lines not given
         are received as shipped); scans (see product.product
         dms_resolve_scans) give the received quantities instead.  A
-        shortfall opens a discrepancy on the line.  party_id: the
-        receiving distributor a portal user acts for."""
+        shortfall opens a discrepancy on the line.  party: the receiving
+        distributor the caller acts for."""
         pool = Pool()
         Move = pool.get('stock.move')
         Line = pool.get('distributor.stock.transfer.line')
         Location = pool.get('stock.location')
         Product = pool.get('product.product')
-        Sale = pool.get('sale.sale')
         Alert = pool.get('distributor.stock.alert')
         Date = pool.get('ir.date')
+        quantities = validation.id_mapping(quantities, gettext(
+                'distributor_stock.msg_field_quantities'))
+        note = validation.text(note, gettext(
+                'distributor_stock.msg_field_note'))
+        if not transfers:
+            return
+        cls.dms_serialize(transfers)
         transfers = cls.browse(list(map(int, transfers)))
-        if party_id is not None:
-            party = Sale._dms_check_party(party_id)
+        if party is not None:
             for transfer in transfers:
                 if transfer.to_party != party:
-                    raise AccessError(gettext(
-                            'distributor_stock.msg_transfer_not_receiver',
-                            transfer=transfer.rec_name,
-                            distributor=party.rec_name))
-        cls._check_state(transfers, {'shipped'})
+                    raise RecordNotFound(gettext(
+                            'distributor.msg_record_not_found',
+                            model=cls.__names__()['model'], id=transfer.id))
+        cls.dms_check_state(transfers, {'shipped'})
         lines = {l.id: l for t in transfers for l in t.lines}
         if scans is not None:
             quantities = Product.dms_scan_quantities(
-                scans, {i: (l.product, l.lot) for i, l in lines.items()})
-        quantities = {int(k): v for k, v in (quantities or {}).items()}
+                Product.dms_resolve_scans(scans),
+                {i: (l.product, l.lot) for i, l in lines.items()})
         unknown = set(quantities) - set(lines)
         if unknown:
             raise TransferError(gettext(
@@ -567,7 +564,7 @@ class Transfer(Workflow, ModelSQL, ModelView):
                         unit=line.product.default_uom,
                         company=line.transfer.company,
                         effective_date=today, origin=line))
-        with without_check_access():
+        with trusted():
             Line.write(*to_write)
             Move.save(moves)
             Move.do(moves)
@@ -582,9 +579,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
                 cls._done(complete)
             if partial:
                 cls._received(partial)
-        parties = {t.to_party for t in transfers if t.to_party} | {
-            t.from_party for t in transfers if t.from_party}
-        Alert.refresh(list(parties))
+            parties = {t.to_party for t in transfers if t.to_party} | {
+                t.from_party for t in transfers if t.from_party}
+            Alert.refresh(list(parties))
 
     @classmethod
     @Workflow.transition('received')
@@ -611,52 +608,53 @@ class Transfer(Workflow, ModelSQL, ModelView):
                     items.append((party, 'distributor_stock.' + msg_id,
                             transfer, {'transfer': transfer.rec_name},
                             transfer.reason))
-        with without_check_access():
+        with trusted():
             Message.post(items)
 
     # API -------------------------------------------------------------
 
     @classmethod
-    def dms_create_transfer(cls, from_party_id, to_party_id, lines,
-            note=None, request=True):
-        """Create (and request) a transfer; a party id of None is the
-        brand.  lines are dicts with product (id or code), quantity and
-        optionally lot (id or number).  Returns the transfer id."""
+    @entry_point(parties={
+            'from_party': ['distributor'], 'to_party': ['distributor']},
+        optional={'from_party', 'to_party'})
+    def dms_create_transfer(cls, from_party, to_party, lines, note=None,
+            request=True):
+        """Create (and request) a transfer; a party of None is the brand.
+        lines are dicts with product (id or code), quantity and optionally
+        lot (id or number).  Returns the transfer id."""
         pool = Pool()
         Product = pool.get('product.product')
-        Sale = pool.get('sale.sale')
         Line = pool.get('distributor.stock.transfer.line')
-        from_party = (Sale._dms_check_party(from_party_id)
-            if from_party_id is not None else None)
-        to_party = (Sale._dms_check_party(to_party_id)
-            if to_party_id is not None else None)
-        if not lines:
-            raise TransferError(gettext(
-                    'distributor_stock.msg_transfer_no_lines',
-                    transfer=''))
-        transfer = cls(from_party=from_party, to_party=to_party, note=note)
-        transfer_lines = []
+        field = gettext('distributor_stock.msg_field_lines')
+        lines = validation.lines(lines, field)
         for values in lines:
-            if not isinstance(values, dict):
-                raise TransferError(gettext(
-                        'distributor_stock.msg_scan_invalid',
-                        code=str(values)))
-            product, lot = Product.dms_resolve_product_lot(
-                values.get('product'), values.get('lot'))
-            quantity = Line.parse_quantity(
-                values.get('quantity'), product)
-            transfer_lines.append(Line(
-                    product=product, lot=lot, quantity=quantity))
-        transfer.lines = transfer_lines
+            validation.keys(values, field, {'product', 'lot', 'quantity'})
+        note = validation.text(note, gettext(
+                'distributor_stock.msg_field_note'))
+        request = validation.flag(request, 'request')
+        transfer = cls(from_party=from_party, to_party=to_party, note=note)
+        resolved = Product.dms_resolve_products_lots(
+            [(v.get('product'), v.get('lot')) for v in lines])
+        transfer.lines = [Line(product=product, lot=lot,
+                quantity=validation.quantity(values.get('quantity'),
+                    product.rec_name, unit=product.default_uom))
+            for values, (product, lot) in zip(lines, resolved)]
+        # the rules are checked before anything is written
+        if request:
+            cls.check_requestable([transfer])
         transfer.save()
         if request:
             cls.request([transfer])
         return transfer.id
 
 
-class TransferLine(ModelSQL, ModelView):
+class TransferLine(DocumentLine, ModelSQL, ModelView):
     "Stock Transfer Line"
     __name__ = 'distributor.stock.transfer.line'
+    _dms_document = 'transfer'
+    _dms_workflow_fields = {
+        'received_quantity', 'discrepancy_state', 'resolution',
+        'resolution_note'}
 
     transfer = fields.Many2One(
         'distributor.stock.transfer', "Transfer", required=True,
@@ -717,39 +715,6 @@ class TransferLine(ModelSQL, ModelView):
         return self.unit.round(
             self.shipped_quantity - self.received_quantity)
 
-    @classmethod
-    def check_modification(cls, mode, lines, values=None, external=False):
-        super().check_modification(
-            mode, lines, values=values, external=external)
-        if external:
-            for line in lines:
-                if line.transfer.state not in {'draft', 'rejected'}:
-                    raise AccessError(gettext(
-                            'distributor_stock.msg_transfer_locked',
-                            transfer=line.transfer.rec_name))
-
-    @classmethod
-    def copy(cls, lines, default=None):
-        default = default.copy() if default is not None else {}
-        for name in ['received_quantity', 'discrepancy_state',
-                'resolution', 'resolution_note', 'moves']:
-            default.setdefault(name)
-        return super().copy(lines, default=default)
-
-    @classmethod
-    def parse_quantity(cls, quantity, product):
-        try:
-            value = float(quantity)
-        except (TypeError, ValueError):
-            raise TransferError(gettext(
-                    'distributor_stock.msg_quantity_invalid',
-                    product=product.rec_name, quantity=quantity))
-        if not value > 0:
-            raise TransferError(gettext(
-                    'distributor_stock.msg_quantity_invalid',
-                    product=product.rec_name, quantity=quantity))
-        return product.default_uom.round(value)
-
     def check_values(self):
         if self.quantity is None or not self.quantity > 0:
             raise TransferError(gettext(
@@ -761,15 +726,8 @@ class TransferLine(ModelSQL, ModelView):
                     lot=self.lot.rec_name, product=self.product.rec_name))
 
     def check_received(self, received, shipped):
-        try:
-            value = float(received)
-        except (TypeError, ValueError):
-            value = None
-        if value is None or value < 0:
-            raise TransferError(gettext(
-                    'distributor_stock.msg_quantity_invalid',
-                    product=self.product.rec_name, quantity=received))
-        value = self.unit.round(value)
+        value = validation.quantity(received, self.product.rec_name,
+            unit=self.unit, allow_zero=True)
         if value > shipped:
             raise TransferError(gettext(
                     'distributor_stock.msg_received_above_shipped',
@@ -841,7 +799,7 @@ class TransferLine(ModelSQL, ModelView):
                             unit=line.product.default_uom,
                             company=line.transfer.company,
                             effective_date=Date.today(), origin=line))
-        with without_check_access():
+        with trusted():
             Move.save(moves)
             Move.do(moves)
             cls.write(lines, {
@@ -856,36 +814,22 @@ class TransferLine(ModelSQL, ModelView):
                 Transfer._done(done)
 
 
-class TransferReasonStart(ModelView):
-    "Reason of a transfer's rejection or cancellation"
-    __name__ = 'distributor.stock.transfer.reason.start'
-    reason = fields.Text("Reason", required=True)
+class TransferLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a stock transfer"
+    __name__ = 'distributor.stock.transfer.log'
+
+    document = fields.Many2One(
+        'distributor.stock.transfer', "Transfer", required=True,
+        ondelete='CASCADE', readonly=True)
 
 
-class _ReasonWizard(Wizard):
-    start = StateView('distributor.stock.transfer.reason.start',
-        'distributor_stock.transfer_reason_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("OK", 'apply', 'tryton-ok', default=True),
-            ])
-    apply = StateTransition()
-    _method = None
-
-    def transition_apply(self):
-        getattr(self.model, self._method)(self.records, self.start.reason)
-        return 'end'
-
-    def end(self):
-        return 'reload'
-
-
-class TransferReject(_ReasonWizard):
+class TransferReject(ReasonWizard):
     "Reject Transfers"
     __name__ = 'distributor.stock.transfer.reject'
     _method = 'reject_transfers'
 
 
-class TransferCancel(_ReasonWizard):
+class TransferCancel(ReasonWizard):
     "Cancel Transfers"
     __name__ = 'distributor.stock.transfer.cancel'
     _method = 'cancel_transfers'

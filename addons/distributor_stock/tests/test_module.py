@@ -7,12 +7,14 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_employee
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction
 
 from distributor_sale.exceptions import ChannelOrderError
 from distributor_sale.tests.test_module import make_user
 from distributor_sale.tests.tools import order, run_tasks, sale_network
+from distributor.exceptions import InputError, RecordNotFound
+from distributor.tests.tools import create_distributor, with_transaction
 from distributor_stock.exceptions import (
     ChannelStockError, CountError, ScanError, TransferError)
 from distributor_stock.scan import ean13_valid
@@ -132,6 +134,55 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             brand_stock(p1, 50, lot)
             received_order(n.d1, [(p1, 10)], lots={p1: lot})
             self.assertEqual(levels(n.d1), {(p1.id, lot.id): 10})
+
+    @with_transaction()
+    def test_suggestions_authorized_products_only(self):
+        """Replenishment suggests only authorized products: a distributor
+        without authorized categories is suggested nothing"""
+        pool = Pool()
+        Replenishment = pool.get('distributor.stock.alert')
+        Limit = pool.get('distributor.stock.limit')
+        Party = pool.get('party.party')
+        with sale_network() as n:
+            p1, p3 = n.products.p1, n.products.p3
+            Limit.create([{'tier': n.tiers[1].id, 'product': p.id,
+                        'min_quantity': 20, 'max_quantity': 50}
+                    for p in [p1, p3]])
+            move_stock(n.d1, p1, 3)
+            move_stock(n.d1, p3, 3)
+
+            def suggested():
+                return {(s['party'], s['product'])
+                    for s in Replenishment.compute_suggestions([n.d1])
+                    if s['kind'] == 'low'}
+            # drinks are authorized, snacks are not
+            self.assertEqual(suggested(), {(n.d1.id, p1.id)})
+            Party.write([n.d1], {'authorized_categories': [
+                        ('remove', [n.products.drinks.id])]})
+            self.assertEqual(suggested(), set())
+
+    @with_transaction()
+    def test_upstream_replenishes_downstream(self):
+        """The alerts of a distributor with an upstream never become brand
+        orders (without channel orders, they cannot be ordered)"""
+        pool = Pool()
+        Alert = pool.get('distributor.stock.alert')
+        Limit = pool.get('distributor.stock.limit')
+        Sale = pool.get('sale.sale')
+        with sale_network() as n:
+            p1 = n.products.p1
+            county = create_distributor('C1', n.tiers[2],
+                [n.territories.nj], upstream=n.d1,
+                authorized_categories=[('add', [n.products.drinks.id])])
+            Limit.create([{'party': county.id, 'product': p1.id,
+                        'min_quantity': 10, 'max_quantity': 20}])
+            Alert.refresh([county])
+            alert, = Alert.search([('party', '=', county.id)])
+            sales = Sale.search([], count=True)
+            with self.assertRaisesRegex(ChannelStockError, 'upstream'):
+                Alert.dms_order_alerts(county.id, [alert.id])
+            self.assertEqual(Sale.search([], count=True), sales)
+            self.assertEqual(Alert(alert.id).state, 'open')
 
     @with_transaction()
     def test_alerts_min_max_expiry_and_order(self):
@@ -333,10 +384,10 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             # only the receiver confirms
             with self.assertRaises(AccessError):
                 Transfer.receive_transfers(
-                    [transfer], scans=['P1'], party_id=n.d1.id)
+                    [transfer], scans=['P1'], party=n.d1.id)
             Transfer.receive_transfers([transfer], scans=[
                     {'code': 'P1', 'quantity': 4}, 'J-1', 'J-1', 'J-1'],
-                party_id=n.d2.id)
+                party=n.d2.id)
             self.assertEqual(Transfer(transfer.id).state, 'received')
             self.assertEqual(levels(n.d2),
                 {(p1.id, None): 4, (p2.id, lot.id): 3})
@@ -361,9 +412,9 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             p1, p2 = n.products.p1, n.products.p2
             move_stock(n.d1, p1, 5)
             moves = Move.search([], count=True)
-            for quantity in [-1, 0, 'abc', None]:
+            for quantity in [-1, 0, 'abc', None, float('nan'), 1e18]:
                 with self.subTest(quantity=quantity):
-                    with self.assertRaises(TransferError):
+                    with self.assertRaises(InputError):
                         Transfer.dms_create_transfer(n.d1.id, n.d2.id,
                             [{'product': p1.id, 'quantity': quantity}])
             lot = create_lot(p2, 'J-9')
@@ -458,7 +509,7 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             # a count of another distributor's stock is refused
             other = Inventory.dms_start_count(n.d2.id)
             with self.assertRaises(AccessError):
-                Inventory.dms_count_scans(other, ['P1'], party_id=n.d1.id)
+                Inventory.dms_count_scans(other, ['P1'], party=n.d1.id)
             with self.assertRaises(ScanError):
                 Inventory.dms_count_scans(other, ['UNKNOWN'])
 
@@ -484,13 +535,21 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
                     {'product': p2.id, 'lot': None, 'quantity': 2},
                     {'product': p2.id, 'lot': lot.id, 'quantity': 1},
                     ])
-            for bad in ['6901234567893', 'NOPE', '', 42,
-                    {'code': 'P1', 'lot': 'LOT-P2'},
-                    {'code': 'P1', 'quantity': -2},
-                    {'code': 'P1', 'quantity': 'x'}]:
+            for bad in ['6901234567893', 'NOPE', '',
+                    {'code': 'P1', 'lot': 'LOT-P2'}]:
                 with self.subTest(scan=bad):
                     with self.assertRaises(ScanError):
                         Product.dms_resolve_scans([bad])
+            # what is not a scan at all is refused by the input checks
+            for bad in [42, {'code': 'P1', 'quantity': -2},
+                    {'code': 'P1', 'quantity': 'x'},
+                    {'code': 'P1', 'colour': 'red'},
+                    {'code': 'P1\x00'}]:
+                with self.subTest(scan=bad):
+                    with self.assertRaises((InputError, ScanError)):
+                        Product.dms_resolve_scans([bad])
+            with self.assertRaises(InputError):
+                Product.dms_resolve_scans('P1')
 
             # a receipt by scans
             sale = order(n.d1, [(p1, 10)])
@@ -565,9 +624,11 @@ class DistributorStockTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(sorted(a['kind'] for a in alerts),
                 ['expiry', 'low'])
             low, = [a['id'] for a in alerts if a['kind'] == 'low']
-            with self.assertRaises(AccessError):
+            with self.assertRaises(RecordNotFound):
                 Alert.dms_order_alerts(n.d2.id, [low])
-            sale = Sale(Alert.dms_order_alerts(n.d1.id, [low]))
+            result = Alert.dms_order_alerts(n.d1.id, [low])
+            self.assertEqual(result['model'], 'sale.sale')
+            sale = Sale(result['id'])
             self.assertEqual((sale.party, sale.lines[0].quantity),
                 (n.d1, 16))
 
