@@ -16,6 +16,9 @@ from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
+from distributor.access import entry_point
+from distributor.document import Document, DocumentLine, DocumentLog
+
 from .exceptions import CoverageError
 from .party import STORE_SIZES
 
@@ -158,13 +161,18 @@ def plan_pairs(plan_ids=None, distributors=None, missing=False,
             where=where))
 
 
-class Plan(Workflow, ModelSQL, ModelView):
+class Plan(Document, ModelSQL, ModelView):
     """Coverage Plan (铺货计划)
 
     Stores chosen by territory, tag, size class or by name, and products,
     to cover by a deadline; a pair is covered once a delivery (or a shelf
     check) put the product in the store after the plan started."""
     __name__ = 'distributor.coverage.plan'
+    _dms_editable_states = {'draft'}
+    _dms_deletable_states = {'draft', 'cancelled'}
+    _dms_free_fields = {'name'}
+    _dms_workflow_fields = {'stores', 'state_logs'}
+    _dms_log_model = 'distributor.coverage.plan.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -210,6 +218,9 @@ class Plan(Workflow, ModelSQL, ModelView):
         fields.Integer("Covered"), 'get_progress')
     progress = fields.Function(
         fields.Float("Progress", digits=(1, 4)), 'get_progress')
+    state_logs = fields.One2Many(
+        'distributor.coverage.plan.log', 'document', "State History",
+        readonly=True)
 
     del _draft
 
@@ -338,6 +349,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         and territory at the start"""
         pool = Pool()
         PlanStore = pool.get('distributor.coverage.plan.store')
+        cls.dms_serialize(plans)
         rows = []
         for plan in plans:
             if not plan.products:
@@ -377,12 +389,10 @@ class Plan(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    def dms_plan_progress(cls, party_id):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_plan_progress(cls, party):
         """The running plans covering the distributor's stores with its own
         progress and missing pairs"""
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        party = Sale._dms_check_party(party_id)
         pairs = plan_pairs(distributors=[party.id])
         cursor = Transaction().connection.cursor()
         plan = cls.__table__()
@@ -401,11 +411,20 @@ class Plan(Workflow, ModelSQL, ModelView):
                 entry['covered'] += 1
             else:
                 entry['missing'].append({'store': store, 'product': product})
-        for plan_id, entry in result.items():
-            record = cls(plan_id)
+        for record in cls.browse(list(result)):
+            entry = result[record.id]
             entry['name'] = record.name
             entry['deadline'] = record.deadline.isoformat()
         return list(result.values())
+
+
+class PlanLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a coverage plan"
+    __name__ = 'distributor.coverage.plan.log'
+
+    document = fields.Many2One(
+        'distributor.coverage.plan', "Plan", required=True,
+        ondelete='CASCADE', readonly=True)
 
 
 class PlanStore(ModelSQL, ModelView):
@@ -435,9 +454,10 @@ class PlanStore(ModelSQL, ModelView):
                 (t.store, Index.Range())))
 
 
-class PlanTerritory(ModelSQL):
+class PlanTerritory(DocumentLine, ModelSQL):
     "Coverage Plan - Territory"
     __name__ = 'distributor.coverage.plan-distributor.territory'
+    _dms_document = 'plan'
     plan = fields.Many2One(
         'distributor.coverage.plan', "Plan", required=True,
         ondelete='CASCADE')
@@ -446,9 +466,10 @@ class PlanTerritory(ModelSQL):
         ondelete='CASCADE')
 
 
-class PlanTag(ModelSQL):
+class PlanTag(DocumentLine, ModelSQL):
     "Coverage Plan - Tag"
     __name__ = 'distributor.coverage.plan-party.category'
+    _dms_document = 'plan'
     plan = fields.Many2One(
         'distributor.coverage.plan', "Plan", required=True,
         ondelete='CASCADE')
@@ -456,9 +477,10 @@ class PlanTag(ModelSQL):
         'party.category', "Tag", required=True, ondelete='CASCADE')
 
 
-class PlanExplicitStore(ModelSQL):
+class PlanExplicitStore(DocumentLine, ModelSQL):
     "Coverage Plan - Named Store"
     __name__ = 'distributor.coverage.plan-party.party'
+    _dms_document = 'plan'
     plan = fields.Many2One(
         'distributor.coverage.plan', "Plan", required=True,
         ondelete='CASCADE')
@@ -466,9 +488,10 @@ class PlanExplicitStore(ModelSQL):
         'party.party', "Store", required=True, ondelete='CASCADE')
 
 
-class PlanProduct(ModelSQL):
+class PlanProduct(DocumentLine, ModelSQL):
     "Coverage Plan - Product"
     __name__ = 'distributor.coverage.plan-product.product'
+    _dms_document = 'plan'
     plan = fields.Many2One(
         'distributor.coverage.plan', "Plan", required=True,
         ondelete='CASCADE')

@@ -10,11 +10,15 @@ from sql.aggregate import Max
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
+
+from distributor import validation
+from distributor.access import entry_point, trusted
+from distributor.document import Document, DocumentLine, DocumentLog
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import StoreError
 
@@ -25,7 +29,7 @@ INCIDENT_STATES = [
     ]
 
 
-class ShelfCheck(Workflow, ModelSQL, ModelView):
+class ShelfCheck(Document, ModelSQL, ModelView):
     """Shelf Check
 
     What was found on a store's shelf (products, lots, quantities), by a
@@ -33,6 +37,9 @@ class ShelfCheck(Workflow, ModelSQL, ModelView):
     stock for replenishment, and a lot shipped to another distributor
     raises a diversion incident."""
     __name__ = 'distributor.store.check'
+    _dms_editable_states = {'draft'}
+    _dms_workflow_fields = {'distributor', 'incidents', 'state_logs'}
+    _dms_log_model = 'distributor.store.check.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -52,6 +59,9 @@ class ShelfCheck(Workflow, ModelSQL, ModelView):
             ], "State", readonly=True, required=True, sort=False)
     incidents = fields.One2Many(
         'distributor.diversion.incident', 'check', "Incidents",
+        readonly=True)
+    state_logs = fields.One2Many(
+        'distributor.store.check.log', 'document', "State History",
         readonly=True)
 
     del _draft
@@ -86,22 +96,12 @@ class ShelfCheck(Workflow, ModelSQL, ModelView):
         return f'{self.store.rec_name} @ {self.date}'
 
     @classmethod
-    def check_modification(cls, mode, checks, values=None, external=False):
-        super().check_modification(
-            mode, checks, values=values, external=external)
-        if external and mode in {'write', 'delete'}:
-            for check in checks:
-                if check.state != 'draft':
-                    raise AccessError(gettext(
-                            'distributor_store.msg_check_locked',
-                            check=check.rec_name))
-
-    @classmethod
     @ModelView.button
     @Workflow.transition('done')
     def confirm(cls, checks):
         pool = Pool()
         Incident = pool.get('distributor.diversion.incident')
+        cls.dms_serialize(checks)
         for check in checks:
             if not check.lines:
                 raise StoreError(gettext(
@@ -118,23 +118,21 @@ class ShelfCheck(Workflow, ModelSQL, ModelView):
         Incident.detect(checks)
 
     @classmethod
-    def dms_shelf_check(cls, party_id, store_id, scans, note=None):
+    @entry_point(parties={'party': ['distributor', 'store'],
+            'store': ['store']})
+    def dms_shelf_check(cls, party, store, scans, note=None):
         """Record a shelf check of a store from scanned codes (see
-        product.product dms_resolve_scans) and confirm it.  party_id is
-        the store's distributor, or the store itself.  Returns the check
-        id and the incidents raised."""
+        product.product dms_resolve_scans) and confirm it.  party is the
+        store's distributor, or the store itself.  Returns the check id
+        and the incidents raised."""
         pool = Pool()
-        Order = pool.get('distributor.channel.order')
-        Party = pool.get('party.party')
         Product = pool.get('product.product')
         Line = pool.get('distributor.store.check.line')
-        party = Order._dms_acting(party_id)
-        store = Party(int(store_id))
-        if not store.is_store or (store != party
-                and store.store_distributor != party):
-            raise AccessError(gettext(
-                    'distributor_store.msg_party_not_own',
-                    party=store_id, distributor=party.rec_name))
+        if store != party and store.store_distributor != party:
+            raise RecordNotFound(gettext('distributor.msg_record_not_found',
+                    model=store.__names__()['model'], id=store.id))
+        note = validation.text(note, gettext(
+                'distributor_store.msg_field_note'))
         scanned = Product.dms_resolve_scans(scans)
         totals = {}
         for scan in scanned:
@@ -143,25 +141,25 @@ class ShelfCheck(Workflow, ModelSQL, ModelView):
         check = cls(store=store, date=cls.default_date(), note=note,
             lines=[Line(product=p, lot=l, quantity=q)
                 for (p, l), q in totals.items()])
-        with without_check_access():
-            check.save()
-            cls.confirm([check])
-            check = cls(check.id)
-            return {
-                'check': check.id,
-                'incidents': [{
-                        'id': i.id,
-                        'product': i.product.code,
-                        'lot': i.lot.number,
-                        'shipped_to': i.shipped_to.rec_name
-                        if i.shipped_to else None,
-                        } for i in check.incidents],
-                }
+        check.save()
+        cls.confirm([check])
+        check = cls(check.id)
+        return {
+            'check': check.id,
+            'incidents': [{
+                    'id': i.id,
+                    'product': i.product.code,
+                    'lot': i.lot.number,
+                    'shipped_to': i.shipped_to.rec_name
+                    if i.shipped_to else None,
+                    } for i in check.incidents],
+            }
 
 
-class ShelfCheckLine(ModelSQL, ModelView):
+class ShelfCheckLine(DocumentLine, ModelSQL, ModelView):
     "Shelf Check Line"
     __name__ = 'distributor.store.check.line'
+    _dms_document = 'check'
 
     check = fields.Many2One(
         'distributor.store.check', "Check", required=True,
@@ -184,19 +182,18 @@ class ShelfCheckLine(ModelSQL, ModelView):
                 Index(t, (t.product, Index.Range())),
                 })
 
-    @classmethod
-    def check_modification(cls, mode, lines, values=None, external=False):
-        super().check_modification(
-            mode, lines, values=values, external=external)
-        if external:
-            for line in lines:
-                if line.check.state != 'draft':
-                    raise AccessError(gettext(
-                            'distributor_store.msg_check_locked',
-                            check=line.check.rec_name))
 
 
-class DiversionIncident(Workflow, ModelSQL, ModelView):
+class ShelfCheckLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a shelf check"
+    __name__ = 'distributor.store.check.log'
+
+    document = fields.Many2One(
+        'distributor.store.check', "Shelf Check", required=True,
+        ondelete='CASCADE', readonly=True)
+
+
+class DiversionIncident(Document, ModelSQL, ModelView):
     """Diversion Incident (窜货)
 
     A lot found at a store whose distributor never received it: who it
@@ -204,6 +201,15 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
     managers confirm or dismiss it, and confirmed incidents count against
     the distributor it was shipped to."""
     __name__ = 'distributor.diversion.incident'
+    # raised by the shelf checks, decided by the channel managers: only
+    # the note is theirs to write
+    _dms_editable_states = set()
+    _dms_deletable_states = set()
+    _dms_free_fields = {'note'}
+    _dms_workflow_fields = {
+        'date', 'store', 'store_distributor', 'shipped_to', 'product',
+        'lot', 'quantity', 'check', 'evidence', 'decided_by', 'state_logs'}
+    _dms_log_model = 'distributor.diversion.incident.log'
 
     date = fields.Date("Date", required=True, readonly=True)
     store = fields.Many2One(
@@ -231,6 +237,9 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
         INCIDENT_STATES, "State", readonly=True, required=True, sort=False)
     note = fields.Text("Note")
     decided_by = fields.Many2One('res.user', "Decided by", readonly=True)
+    state_logs = fields.One2Many(
+        'distributor.diversion.incident.log', 'document', "State History",
+        readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -388,5 +397,14 @@ class DiversionIncident(Workflow, ModelSQL, ModelView):
                             records=str([incident.id]),
                             action=action_id))
         if notifications:
-            with without_check_access():
+            with trusted():
                 Notification.save(notifications)
+
+
+class DiversionIncidentLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a diversion incident"
+    __name__ = 'distributor.diversion.incident.log'
+
+    document = fields.Many2One(
+        'distributor.diversion.incident', "Incident", required=True,
+        ondelete='CASCADE', readonly=True)

@@ -4,7 +4,6 @@
 terminal customers and its downstream distributors.  They move channel
 stock and write nothing in the brand's books."""
 import datetime as dt
-import functools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -12,14 +11,20 @@ from sql.aggregate import Count, Sum
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError
-from distributor_stock.exceptions import TransferError
-from distributor_stock.transfer import pick_lots
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from distributor import validation
+from distributor.access import entry_point, trusted
+from distributor.document import (
+    Document, DocumentLine, DocumentLog, ReasonWizard, serialize)
+from distributor.exceptions import RecordNotFound
+from distributor_stock.exceptions import TransferError
+from distributor_stock.transfer import pick_lots
 
 from .exceptions import DiversionError, StoreOrderError
 
@@ -57,17 +62,6 @@ def _today():
     return Pool().get('ir.date').today()
 
 
-def _workflow(func):
-    """The workflow's own writes on a locked order: the callers (the
-    wizards, limited to their groups, and the portal methods, after their
-    ownership check) decide who may act, as buttons do"""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with without_check_access():
-            return func(*args, **kwargs)
-    return wrapper
-
-
 def _prices(moves):
     "Keep the unit price only on the moves Tryton values (customer side)"
     for move in moves:
@@ -76,7 +70,7 @@ def _prices(moves):
             move.currency = None
 
 
-class ChannelOrder(Workflow, ModelSQL, ModelView):
+class ChannelOrder(Document, ModelSQL, ModelView):
     """Channel Order
 
     A sale inside the channel: a store, a terminal customer or a
@@ -84,6 +78,15 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
     and delivers from its own stock."""
     __name__ = 'distributor.channel.order'
     _rec_name = 'number'
+    _dms_editable_states = {'draft'}
+    _dms_deletable_states = {'draft', 'rejected', 'cancelled'}
+    _dms_free_fields = {'comment'}
+    _dms_workflow_fields = {
+        'number', 'discount_amount', 'billed_amount',
+        'delivered_date', 'submitted_by', 'submitted_at', 'approved_by',
+        'approved_at', 'delivered_by', 'delivered_at', 'received_by',
+        'received_at', 'reason', 'promotion_usages', 'state_logs'}
+    _dms_log_model = 'distributor.channel.order.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -152,6 +155,9 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         fields.Many2Many('stock.move', None, None, "Moves"), 'get_moves')
     open_discrepancies = fields.Function(
         fields.Integer("Open Discrepancies"), 'get_open_discrepancies')
+    state_logs = fields.One2Many(
+        'distributor.channel.order.log', 'document', "State History",
+        readonly=True)
 
     del _draft
 
@@ -329,12 +335,6 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, orders, default=None):
         default = default.copy() if default is not None else {}
-        for name in ['number', 'submitted_by', 'submitted_at',
-                'approved_by', 'approved_at', 'delivered_by',
-                'delivered_at', 'received_by', 'received_at', 'reason',
-                'billed_amount', 'delivered_date', 'promotion_usages']:
-            default.setdefault(name)
-        default.setdefault('discount_amount', ZERO)
         default.setdefault('date', cls.default_date())
         default.setdefault('lines', None)
         new = super().copy(orders, default=default)
@@ -345,46 +345,22 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         return new
 
     @classmethod
-    def create(cls, vlist):
+    def preprocess_values(cls, mode, values):
+        """The buyer kind follows the buyer whatever a client sends; an
+        order is numbered at creation, so that refusals can name it (the
+        document base has checked the client's values before)"""
         pool = Pool()
         Party = pool.get('party.party')
         Sequence = pool.get('ir.sequence')
         ModelData = pool.get('ir.model.data')
-        sequence = Sequence(ModelData.get_id(
-                'distributor_store', 'sequence_channel_order'))
-        vlist = [v.copy() for v in vlist]
-        for values in vlist:
-            if values.get('buyer'):
-                values['buyer_kind'] = cls.kind_of(Party(values['buyer']))
-            # numbered from the start, so that refusals can name it
-            if not values.get('number'):
-                values['number'] = sequence.get()
-        return super().create(vlist)
-
-    @classmethod
-    def write(cls, *args):
-        Party = Pool().get('party.party')
-        args = list(args)
-        for index in range(1, len(args), 2):
-            if args[index].get('buyer'):
-                args[index] = dict(args[index], buyer_kind=cls.kind_of(
-                        Party(args[index]['buyer'])))
-        super().write(*args)
-
-    @classmethod
-    def check_modification(cls, mode, orders, values=None, external=False):
-        super().check_modification(
-            mode, orders, values=values, external=external)
-        if not external:
-            return
-        free = {'comment'}
-        if mode == 'delete' or (
-                mode == 'write' and set(values or {}) - free):
-            for order in orders:
-                if order.state not in {'draft', 'rejected'}:
-                    raise AccessError(gettext(
-                            'distributor_store.msg_order_locked',
-                            order=order.rec_name))
+        values = super().preprocess_values(mode, values)
+        values.pop('buyer_kind', None)
+        if values.get('buyer'):
+            values['buyer_kind'] = cls.kind_of(Party(values['buyer']))
+        if mode == 'create' and not values.get('number'):
+            values['number'] = Sequence(ModelData.get_id(
+                    'distributor_store', 'sequence_channel_order')).get()
+        return values
 
     # Rules -------------------------------------------------------------
 
@@ -394,10 +370,11 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         customer or its own downstream distributor"""
         seller, buyer = self.seller, self.buyer
         label = getattr(self, 'number', None) or ''
-        if not seller.may_trade():
+        refusal = seller.trade_refusal()
+        if refusal:
             raise StoreOrderError(gettext(
                     'distributor_store.msg_order_seller_frozen',
-                    order=label, distributor=seller.rec_name))
+                    order=label, reason=refusal))
         kind = self.kind_of(buyer)
         if kind == 'store':
             if buyer.store_distributor != seller:
@@ -428,13 +405,14 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
                         'distributor_store.msg_diversion_not_downstream',
                         order=label, buyer=buyer.rec_name,
                         distributor=seller.rec_name))
-            if not buyer.may_trade():
+            refusal = buyer.trade_refusal()
+            if refusal:
                 raise StoreOrderError(gettext(
                         'distributor_store.msg_order_buyer_frozen',
-                        order=label, distributor=buyer.rec_name))
+                        order=label, reason=refusal))
             if not buyer.distributor_storage:
                 raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_buyer_frozen',
+                        'distributor_store.msg_order_buyer_no_stock',
                         order=label, distributor=buyer.rec_name))
         else:
             raise DiversionError(gettext(
@@ -443,25 +421,25 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
                     distributor=seller.rec_name))
 
     def check_lines(self):
-        "Lines present, quantities positive, products the seller may sell"
-        pool = Pool()
-        Category = pool.get('product.category')
+        """Lines present (at most the configured number), quantities
+        positive, products the seller (and a distributor buyer) may
+        sell"""
+        Party = Pool().get('party.party')
         label = getattr(self, 'number', None) or ''
         if not self.lines:
             raise StoreOrderError(gettext(
                     'distributor_store.msg_order_no_lines',
                     order=label))
-        areas = []
-        for party in [self.seller] + (
-                [self.buyer] if self.kind_of(self.buyer) == 'distributor'
-                else []):
-            if party.authorized_categories:
-                areas.append((party, set(map(int, Category.search([
-                                    ('parent', 'child_of', list(map(
-                                                int,
-                                                party.authorized_categories
-                                                ))),
-                                    ], order=[])))))
+        maximum = validation.limits().max_lines
+        if len(self.lines) > maximum:
+            raise StoreOrderError(gettext(
+                    'distributor_store.msg_order_too_many_lines',
+                    order=label, maximum=maximum))
+        parties = [self.seller] + (
+            [self.buyer] if self.kind_of(self.buyer) == 'distributor'
+            else [])
+        authorized = Party.dms_authorized_products(
+            parties, [l.product for l in self.lines])
         for line in self.lines:
             if line.quantity is None or not line.quantity > 0:
                 raise StoreOrderError(gettext(
@@ -474,8 +452,8 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
                         'distributor_store.msg_order_lot_product',
                         lot=lot.rec_name,
                         product=line.product.rec_name))
-            for party, area in areas:
-                if not (set(map(int, line.product.categories)) & area):
+            for party in parties:
+                if line.product.id not in authorized[party.id]:
                     raise StoreOrderError(gettext(
                             'distributor_store.msg_order_unauthorized',
                             order=label,
@@ -514,6 +492,7 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         Promotion = pool.get('distributor.store.promotion')
         sequence = Sequence(ModelData.get_id(
                 'distributor_store', 'sequence_channel_order'))
+        cls.dms_serialize(orders)
         Line.delete([l for o in orders for l in o.lines if l.promotion_gift])
         orders = cls.browse(list(map(int, orders)))
         for order in orders:
@@ -535,6 +514,7 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('approved')
     def approve(cls, orders):
+        cls.dms_serialize(orders)
         for order in orders:
             order.check_parties()
         cls.write(list(orders), {
@@ -549,13 +529,16 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    @_workflow
     def reject_orders(cls, orders, reason):
-        cls._check_reason(reason)
-        cls._check_state(orders, {'submitted'})
-        cls.write(list(orders), {'reason': reason})
-        cls._rejected(orders)
-        cls._notify(orders, 'buyer', 'msg_message_order_rejected')
+        "Reject submitted orders with a reason (its wizard, the API)"
+        reason = cls.dms_check_reason(reason)
+        cls.dms_serialize(orders)
+        orders = cls.browse(list(map(int, orders)))
+        cls.dms_check_state(orders, {'submitted'})
+        with trusted():
+            cls.write(list(orders), {'reason': reason})
+            cls._rejected(orders)
+            cls._notify(orders, 'buyer', 'msg_message_order_rejected')
 
     @classmethod
     @Workflow.transition('rejected')
@@ -568,12 +551,15 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    @_workflow
     def cancel_orders(cls, orders, reason):
-        cls._check_reason(reason)
-        cls._check_state(orders, {'draft', 'submitted', 'approved'})
-        cls.write(list(orders), {'reason': reason})
-        cls._cancelled(orders)
+        "Cancel orders not delivered yet, with a reason"
+        reason = cls.dms_check_reason(reason)
+        cls.dms_serialize(orders)
+        orders = cls.browse(list(map(int, orders)))
+        cls.dms_check_state(orders, {'draft', 'submitted', 'approved'})
+        with trusted():
+            cls.write(list(orders), {'reason': reason})
+            cls._cancelled(orders)
 
     @classmethod
     @Workflow.transition('cancelled')
@@ -609,9 +595,12 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         delivery is refused, naming what is missing."""
         pool = Pool()
         Move = pool.get('stock.move')
-        cls.lock(orders)
+        Party = pool.get('party.party')
+        # deliveries of the same seller take turns for its stock
+        cls.dms_serialize(orders)
         orders = cls.browse(list(map(int, orders)))
-        cls._check_state(orders, {'approved'})
+        serialize(Party, {o.seller for o in orders})
+        cls.dms_check_state(orders, {'approved'})
         short = cls._shortages(orders)
         if short:
             order = cls(next(iter(short)))
@@ -701,7 +690,6 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    @_workflow
     def receive_orders(cls, orders, quantities=None):
         """Confirm the receipt of delivered orders: quantities maps line
         ids to the received quantity (the delivered one when missing).
@@ -710,10 +698,11 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Move = pool.get('stock.move')
         Line = pool.get('distributor.channel.order.line')
-        quantities = {int(k): v for k, v in (quantities or {}).items()}
-        cls.lock(orders)
+        quantities = validation.id_mapping(quantities, gettext(
+                'distributor_store.msg_field_quantities'))
+        cls.dms_serialize(orders)
         orders = cls.browse(list(map(int, orders)))
-        cls._check_state(orders, {'delivered'})
+        cls.dms_check_state(orders, {'delivered'})
         known = {l.id for o in orders for l in o.lines}
         for line_id in quantities:
             if line_id not in known:
@@ -777,7 +766,6 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    @_workflow
     def resolve_lines(cls, resolutions):
         """Resolve open discrepancies: resolutions maps line ids to
         'return' (the missing goods go back to the seller's storage) or
@@ -835,21 +823,6 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
             Alert.refresh(list(returned))
 
     @classmethod
-    def _check_reason(cls, reason):
-        if not (reason or '').strip():
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_reason_required'))
-
-    @classmethod
-    def _check_state(cls, orders, states):
-        labels = dict(cls.fields_get(['state'])['state']['selection'])
-        for order in orders:
-            if order.state not in states:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_state',
-                        order=order.rec_name, state=labels[order.state]))
-
-    @classmethod
     def _notify(cls, orders, side, msg_id):
         """Post a message to the seller, or to a buyer that is a
         distributor or a store (their inbox in the portal)"""
@@ -863,7 +836,7 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
                             'buyer': order.buyer.rec_name,
                             'seller': order.seller.rec_name},
                         order.reason))
-        with without_check_access():
+        with trusted():
             Message.post(items)
 
     @classmethod
@@ -886,136 +859,128 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
     # Portal API --------------------------------------------------------
 
     @classmethod
-    def _dms_acting(cls, party_id):
-        "The distributor or store the caller acts for, if reachable"
-        Party = Pool().get('party.party')
-        parties = Party.search([
-                ('id', '=', int(party_id)),
-                ['OR', ('is_distributor', '=', True),
-                    ('is_store', '=', True)],
-                ])
-        if not parties:
-            raise AccessError(gettext(
-                    'distributor_sale.msg_party_unreachable',
-                    party=party_id))
-        return parties[0]
-
-    @classmethod
-    def _dms_orders(cls, party, order_ids, side):
-        orders = cls.browse([int(i) for i in order_ids])
+    def _dms_check_side(cls, party, orders, side):
+        "The orders must be party's, as seller or as buyer"
         for order in orders:
             if getattr(order, side) != party:
-                raise AccessError(gettext(
-                        'distributor_store.msg_order_not_own',
-                        order=order.id, party=party.rec_name))
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=cls.__names__()['model'], id=order.id))
         return orders
 
     @classmethod
-    def dms_create_channel_order(cls, party_id, lines, buyer_id=None,
+    @entry_point(parties={'party': ['distributor', 'store'],
+            'buyer': ['distributor', 'store', 'customer']})
+    def dms_create_channel_order(cls, party, lines, buyer=None,
             submit=False, comment=None):
         """Create a channel order; returns its id.
 
         A store orders from its distributor; a distributor orders from its
-        upstream (no buyer_id) or enters an order for its own store,
-        terminal customer or downstream distributor (buyer_id).  lines are
-        dicts with product (id or code), quantity and optionally lot."""
+        upstream (no buyer) or enters an order for its own store, terminal
+        customer or downstream distributor (buyer).  lines are dicts with
+        product (id or code), quantity and optionally lot."""
         pool = Pool()
-        Party = pool.get('party.party')
         Product = pool.get('product.product')
         Line = pool.get('distributor.channel.order.line')
-        party = cls._dms_acting(party_id)
+        field = gettext('distributor_store.msg_field_lines')
+        lines = validation.lines(lines, field)
+        for values in lines:
+            validation.keys(values, field, {'product', 'lot', 'quantity'})
+        comment = validation.text(comment, gettext(
+                'distributor_store.msg_field_comment'))
+        submit = validation.flag(submit, 'submit')
         if party.is_store:
             buyer, seller = party, party.store_distributor
-        elif buyer_id is None:
+        elif buyer is None:
             buyer, seller = party, party.upstream
             if seller is None:
                 raise StoreOrderError(gettext(
                         'distributor_store.msg_order_no_upstream',
                         distributor=party.rec_name))
         else:
-            buyer, seller = Party(int(buyer_id)), party
-        if not lines:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_no_lines', order=''))
+            seller = party
         order = cls(seller=seller, buyer=buyer, comment=comment,
             company=cls.default_company(), currency=cls.default_currency(),
             date=cls.default_date(), buyer_kind=cls.kind_of(buyer))
-        order_lines = []
-        for values in lines:
-            product, lot = Product.dms_resolve_product_lot(
-                values.get('product'), values.get('lot'))
-            line = Line(product=product, lot=lot,
-                quantity=Line.parse_quantity(values.get('quantity'), product))
-            order_lines.append(line)
-        order.lines = order_lines
+        resolved = Product.dms_resolve_products_lots(
+            [(v.get('product'), v.get('lot')) for v in lines])
+        order.lines = [Line(product=product, lot=lot,
+                quantity=validation.quantity(values.get('quantity'),
+                    product.rec_name, unit=product.default_uom))
+            for values, (product, lot) in zip(lines, resolved)]
         # the rules are checked before anything is written
         order.check_parties()
         order.check_lines()
-        with without_check_access():
-            order.save()
-            if submit:
-                cls.submit([order])
+        order.save()
+        if submit:
+            cls.submit([order])
         return order.id
 
     @classmethod
-    def dms_list_channel_orders(cls, party_id, role='seller', states=None):
+    @entry_point(parties={'party': ['distributor', 'store']})
+    def dms_list_channel_orders(cls, party, role='seller', states=None):
         "The party's channel orders as seller or as buyer, as dicts"
-        party = cls._dms_acting(party_id)
-        domain = [('seller' if role == 'seller' else 'buyer', '=', party.id)]
-        if states:
-            domain.append(('state', 'in', list(states)))
-        with without_check_access():
-            orders = cls.search(domain)
-            return [{
-                    'id': o.id,
-                    'number': o.number,
-                    'date': o.date.isoformat(),
-                    'seller': o.seller.rec_name,
-                    'buyer': o.buyer.rec_name,
-                    'state': o.state,
-                    'backordered': o.backordered,
-                    'total': str(o.total_amount),
-                    'lines': [{
-                            'id': l.id,
-                            'product': l.product.code,
-                            'quantity': l.quantity,
-                            'unit_price': str(l.unit_price)
-                            if l.unit_price is not None else None,
-                            'discount': str(l.discount or 0),
-                            'gift': l.promotion_gift,
-                            } for l in o.lines],
-                    } for o in orders]
+        role = validation.choice(role, 'role', ['seller', 'buyer'])
+        domain = [(role, '=', party.id)]
+        if states is not None:
+            if not isinstance(states, (list, tuple)):
+                states = [states]
+            domain.append(('state', 'in', [
+                        validation.choice(s, 'states', STATES)
+                        for s in states]))
+        orders = cls.search(domain)
+        return [{
+                'id': o.id,
+                'number': o.number,
+                'date': o.date.isoformat(),
+                'seller': o.seller.rec_name,
+                'buyer': o.buyer.rec_name,
+                'state': o.state,
+                'backordered': o.backordered,
+                'total': str(o.total_amount),
+                'lines': [{
+                        'id': l.id,
+                        'product': l.product.code,
+                        'quantity': l.quantity,
+                        'unit_price': str(l.unit_price)
+                        if l.unit_price is not None else None,
+                        'discount': str(l.discount or 0),
+                        'gift': l.promotion_gift,
+                        } for l in o.lines],
+                } for o in orders]
 
     @classmethod
-    def dms_approve_channel_orders(cls, party_id, order_ids):
-        party = cls._dms_acting(party_id)
-        orders = cls._dms_orders(party, order_ids, 'seller')
-        with without_check_access():
-            cls.approve(orders)
+    @entry_point(parties={'party': ['distributor']},
+        records={'orders': None})
+    def dms_approve_channel_orders(cls, party, orders):
+        "The seller approves its submitted orders"
+        cls.approve(cls._dms_check_side(party, orders, 'seller'))
 
     @classmethod
-    def dms_reject_channel_orders(cls, party_id, order_ids, reason):
-        party = cls._dms_acting(party_id)
-        orders = cls._dms_orders(party, order_ids, 'seller')
-        with without_check_access():
-            cls.reject_orders(orders, reason)
+    @entry_point(parties={'party': ['distributor']},
+        records={'orders': None})
+    def dms_reject_channel_orders(cls, party, orders, reason):
+        "The seller rejects its submitted orders with a reason"
+        cls.reject_orders(cls._dms_check_side(party, orders, 'seller'),
+            reason)
 
     @classmethod
-    def dms_deliver_channel_orders(cls, party_id, order_ids):
-        party = cls._dms_acting(party_id)
-        orders = cls._dms_orders(party, order_ids, 'seller')
-        with without_check_access():
-            cls.deliver(orders)
+    @entry_point(parties={'party': ['distributor']},
+        records={'orders': None})
+    def dms_deliver_channel_orders(cls, party, orders):
+        "The seller delivers its approved orders from its stock"
+        cls.deliver(cls._dms_check_side(party, orders, 'seller'))
 
     @classmethod
-    def dms_receive_channel_order(cls, party_id, order_id, quantities=None,
+    @entry_point(parties={'party': ['distributor', 'store']},
+        record={'order': None})
+    def dms_receive_channel_order(cls, party, order, quantities=None,
             scans=None):
         """The buyer confirms the receipt: quantities per line id, or the
         scanned codes (see product.product dms_resolve_scans) that are
         counted per product; lines not counted were not received"""
         Product = Pool().get('product.product')
-        party = cls._dms_acting(party_id)
-        order, = cls._dms_orders(party, [order_id], 'buyer')
+        order, = cls._dms_check_side(party, [order], 'buyer')
         if scans is not None:
             counted = defaultdict(float)
             for scan in Product.dms_resolve_scans(scans):
@@ -1026,22 +991,26 @@ class ChannelOrder(Workflow, ModelSQL, ModelView):
                     line.delivered_quantity or 0)
                 quantities[line.id] = take
                 counted[line.product.id] -= take
-        with without_check_access():
-            cls.receive_orders([order], quantities)
+        cls.receive_orders([order], quantities)
 
     @classmethod
-    def dms_cancel_channel_orders(cls, party_id, order_ids, reason):
+    @entry_point(parties={'party': ['distributor', 'store']},
+        records={'orders': None})
+    def dms_cancel_channel_orders(cls, party, orders, reason):
         "The buyer cancels its orders before the seller approves them"
-        party = cls._dms_acting(party_id)
-        orders = cls._dms_orders(party, order_ids, 'buyer')
-        cls._check_state(orders, {'draft', 'submitted'})
-        with without_check_access():
-            cls.cancel_orders(orders, reason)
+        orders = cls._dms_check_side(party, orders, 'buyer')
+        cls.dms_check_state(orders, {'draft', 'submitted'})
+        cls.cancel_orders(orders, reason)
 
 
-class ChannelOrderLine(ModelSQL, ModelView):
+class ChannelOrderLine(DocumentLine, ModelSQL, ModelView):
     "Channel Order Line"
     __name__ = 'distributor.channel.order.line'
+    _dms_document = 'order'
+    _dms_workflow_fields = {
+        'base_price', 'unit_price', 'discount', 'promotion',
+        'promotion_gift', 'delivered_quantity', 'received_quantity',
+        'discrepancy_state', 'resolution'}
 
     _draft = {'readonly': Eval('order_state', 'draft') != 'draft'}
 
@@ -1138,17 +1107,6 @@ class ChannelOrderLine(ModelSQL, ModelView):
         return f'{self.order.rec_name} - {self.product.rec_name}'
 
     @classmethod
-    def check_modification(cls, mode, lines, values=None, external=False):
-        super().check_modification(
-            mode, lines, values=values, external=external)
-        if external:
-            for line in lines:
-                if line.order.state not in {'draft', 'rejected'}:
-                    raise AccessError(gettext(
-                            'distributor_store.msg_order_locked',
-                            order=line.order.rec_name))
-
-    @classmethod
     def copy(cls, lines, default=None):
         default = default.copy() if default is not None else {}
         for name in ['delivered_quantity', 'received_quantity',
@@ -1156,29 +1114,9 @@ class ChannelOrderLine(ModelSQL, ModelView):
             default.setdefault(name)
         return super().copy(lines, default=default)
 
-    @classmethod
-    def parse_quantity(cls, quantity, product):
-        try:
-            value = float(quantity)
-        except (TypeError, ValueError):
-            value = None
-        if value is None or not value > 0:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_quantity', order='',
-                    product=product.rec_name, quantity=quantity))
-        return product.default_uom.round(value)
-
     def check_received(self, received):
-        try:
-            value = float(received)
-        except (TypeError, ValueError):
-            value = None
-        if value is None or value < 0:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_quantity',
-                    order=self.order.rec_name,
-                    product=self.product.rec_name, quantity=received))
-        value = self.unit.round(value)
+        value = validation.quantity(received, self.product.rec_name,
+            unit=self.unit, allow_zero=True)
         if value > (self.delivered_quantity or 0):
             raise StoreOrderError(gettext(
                     'distributor_store.msg_order_received_above',
@@ -1207,6 +1145,45 @@ class ChannelOrderLine(ModelSQL, ModelView):
         return result
 
 
+class Alert(metaclass=PoolMeta):
+    __name__ = 'distributor.stock.alert'
+
+    @classmethod
+    def _get_orders(cls):
+        return super()._get_orders() + ['distributor.channel.order']
+
+    @classmethod
+    def _dms_upstream_order(cls, party, lines):
+        "A draft channel order of the distributor to its upstream"
+        Order = Pool().get('distributor.channel.order')
+        return Order(Order.dms_create_channel_order(party, lines,
+                comment=gettext(
+                    'distributor_stock.msg_replenishment_comment')))
+
+    @classmethod
+    def _on_order(cls, parties):
+        """Channel orders to the upstream count as on order too, from
+        their submission to their delivery (then the goods wait in the
+        buyer's transit, counted there)"""
+        pool = Pool()
+        Order = pool.get('distributor.channel.order')
+        Line = pool.get('distributor.channel.order.line')
+        result = super()._on_order(parties)
+        order = Order.__table__()
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([p.id for p in parties]):
+            cursor.execute(*line
+                .join(order, condition=line.order == order.id)
+                .select(order.buyer, line.product, Sum(line.quantity),
+                    where=reduce_ids(order.buyer, sub_ids)
+                    & order.state.in_(['submitted', 'approved']),
+                    group_by=[order.buyer, line.product]))
+            for party_id, product_id, quantity in cursor:
+                result[(party_id, product_id)] += quantity
+        return result
+
+
 class Move(metaclass=PoolMeta):
     __name__ = 'stock.move'
 
@@ -1230,36 +1207,22 @@ class Message(metaclass=PoolMeta):
             'distributor.channel.order', 'distributor.store.promotion']
 
 
-class OrderReasonStart(ModelView):
-    "Reason of a channel order's rejection or cancellation"
-    __name__ = 'distributor.channel.order.reason.start'
-    reason = fields.Text("Reason", required=True)
+class ChannelOrderLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a channel order"
+    __name__ = 'distributor.channel.order.log'
+
+    document = fields.Many2One(
+        'distributor.channel.order', "Order", required=True,
+        ondelete='CASCADE', readonly=True)
 
 
-class _ReasonWizard(Wizard):
-    start = StateView('distributor.channel.order.reason.start',
-        'distributor_store.order_reason_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("OK", 'apply', 'tryton-ok', default=True),
-            ])
-    apply = StateTransition()
-    _method = None
-
-    def transition_apply(self):
-        getattr(self.model, self._method)(self.records, self.start.reason)
-        return 'end'
-
-    def end(self):
-        return 'reload'
-
-
-class OrderReject(_ReasonWizard):
+class OrderReject(ReasonWizard):
     "Reject Channel Orders"
     __name__ = 'distributor.channel.order.reject'
     _method = 'reject_orders'
 
 
-class OrderCancel(_ReasonWizard):
+class OrderCancel(ReasonWizard):
     "Cancel Channel Orders"
     __name__ = 'distributor.channel.order.cancel'
     _method = 'cancel_orders'

@@ -1,6 +1,8 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 "Terminal stores and terminal customers of the distributors"
+import weakref
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -10,7 +12,30 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from distributor import validation
+from distributor.access import entry_point, resolve, trusted
+from distributor.exceptions import RecordNotFound
+
 from .exceptions import StoreError, StoreValidationError
+
+# the values a distributor gives for its stores and customers:
+# {key: (field, kind)}
+STORE_VALUES = {
+    'name': ('name', 'name'),
+    'territory': ('store_territory', 'territory'),
+    'size': ('store_size', 'size'),
+    'cooperation': ('cooperation_type', 'cooperation'),
+    'opening_date': ('store_opening_date', 'date'),
+    'contact': ('store_contact', 'text'),
+    'latitude': ('latitude', 'latitude'),
+    'longitude': ('longitude', 'longitude'),
+    'tags': ('categories', 'tags'),
+    }
+CUSTOMER_VALUES = {
+    'name': ('name', 'name'),
+    'store': ('customer_store', 'store'),
+    'tags': ('categories', 'tags'),
+    }
 
 STORE_SIZES = [
     (None, ""),
@@ -40,6 +65,11 @@ def _label(party):
     if party.id is not None and party.id >= 0:
         return party.rec_name
     return party.name or ''
+
+
+# per transaction: a Move Store in progress (the one path that changes a
+# store's distributor)
+_STORE_MOVE = weakref.WeakKeyDictionary()
 
 
 class Party(metaclass=PoolMeta):
@@ -154,6 +184,42 @@ class Party(metaclass=PoolMeta):
         return False
 
     @classmethod
+    def _dms_kind_domains(cls):
+        return {
+            **super()._dms_kind_domains(),
+            'store': [('is_store', '=', True)],
+            'customer': [('is_terminal_customer', '=', True)],
+            }
+
+    @classmethod
+    def _dms_channel_flags(cls):
+        return super()._dms_channel_flags() + [
+            'is_store', 'is_terminal_customer']
+
+    @classmethod
+    def _dms_guarded_fields(cls):
+        return super()._dms_guarded_fields() | {
+            'is_store', 'store_distributor', 'store_territory',
+            'is_terminal_customer', 'customer_distributor',
+            'customer_store'}
+
+    @classmethod
+    def _dms_reach_territory_fields(cls):
+        return super()._dms_reach_territory_fields() + ['store_territory']
+
+    @classmethod
+    def _dms_check_reach(cls, parties, values):
+        """A caller limited to its territories places stores and customers
+        only under distributors it reaches"""
+        super()._dms_check_reach(parties, values)
+        if cls.dms_reach_territories() is None:
+            return
+        for name in ['store_distributor', 'customer_distributor']:
+            if values.get(name):
+                resolve(cls, values[name], cls.fields_get([name])[name][
+                        'string'], many=False)
+
+    @classmethod
     def default_is_terminal_customer(cls):
         return False
 
@@ -169,7 +235,7 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def write(cls, *args):
-        if not Transaction().context.get('_dms_store_move'):
+        if not _STORE_MOVE.get(Transaction()):
             actions = iter(args)
             for parties, values in zip(actions, actions):
                 if 'store_distributor' in values:
@@ -262,8 +328,8 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         Log = pool.get('distributor.store.move.log')
         Order = pool.get('distributor.channel.order')
-        if not (reason or '').strip():
-            raise StoreError(gettext('distributor_store.msg_reason_required'))
+        reason = validation.text(reason, gettext('distributor.msg_reason'),
+            required=True)
         if not distributor.may_trade():
             raise StoreError(gettext(
                     'distributor_store.msg_store_move_frozen',
@@ -306,32 +372,30 @@ class Party(metaclass=PoolMeta):
         values = {'store_distributor': distributor.id}
         if territory:
             values['store_territory'] = territory.id
-        with Transaction().set_context(_dms_store_move=True):
-            # validation checks the new territory is covered
-            cls.write(list(stores), values)
-        Log.save(logs)
+        transaction = Transaction()
+        _STORE_MOVE[transaction] = True
+        try:
+            with trusted():
+                # validation checks the new territory is covered
+                cls.write(list(stores), values)
+                Log.save(logs)
+        finally:
+            _STORE_MOVE[transaction] = False
         return logs
 
     # Portal API --------------------------------------------------------
 
     @classmethod
-    def _dms_own(cls, party_id, field, record_id):
-        "The store or customer record_id of the distributor party_id"
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
-        records = cls.search([
-                ('id', '=', int(record_id)), (field, '=', party.id)])
-        if not records:
-            raise AccessError(gettext(
-                    'distributor_store.msg_party_not_own',
-                    party=record_id, distributor=party.rec_name))
-        return party, records[0]
+    def _dms_own(cls, party, field, record):
+        "The store or customer record must be one of the distributor's"
+        if getattr(record, field) != party:
+            raise RecordNotFound(gettext('distributor.msg_record_not_found',
+                    model=cls.__names__()['model'], id=record.id))
 
     @classmethod
-    def dms_list_stores(cls, party_id):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_stores(cls, party):
         "The stores of the distributor as dicts"
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
         return [{
                 'id': s.id,
                 'name': s.name,
@@ -347,31 +411,23 @@ class Party(metaclass=PoolMeta):
                     ], order=[('name', 'ASC')])]
 
     @classmethod
-    def dms_save_store(cls, party_id, values, store_id=None):
-        """Create (or update store_id of) a store of the distributor from
+    @entry_point(parties={'party': ['distributor'], 'store': ['store']})
+    def dms_save_store(cls, party, values, store=None):
+        """Create (or update store of) a store of the distributor from
         values: name, territory (id), size, cooperation, opening_date,
         contact, latitude, longitude, tags (category ids)"""
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
-        if store_id is not None:
-            _, store = cls._dms_own(party_id, 'store_distributor', store_id)
+        if store is not None:
+            cls._dms_own(party, 'store_distributor', store)
         else:
             store = cls(is_store=True, store_distributor=party,
                 is_distributor=False, is_terminal_customer=False)
-        return cls._dms_apply(store, values, {
-                'name': 'name', 'territory': 'store_territory',
-                'size': 'store_size', 'cooperation': 'cooperation_type',
-                'opening_date': 'store_opening_date',
-                'contact': 'store_contact', 'latitude': 'latitude',
-                'longitude': 'longitude'})
+        return cls._dms_apply(store, values, STORE_VALUES)
 
     @classmethod
-    def dms_list_customers(cls, party_id):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_customers(cls, party):
         "The terminal customers of the distributor with their purchases"
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        Order = pool.get('distributor.channel.order')
-        party = Sale._dms_check_party(party_id)
+        Order = Pool().get('distributor.channel.order')
         customers = cls.search([
                 ('customer_distributor', '=', party.id),
                 ('is_terminal_customer', '=', True),
@@ -387,34 +443,56 @@ class Party(metaclass=PoolMeta):
                 } for c in customers]
 
     @classmethod
-    def dms_save_customer(cls, party_id, values, customer_id=None):
+    @entry_point(parties={'party': ['distributor'],
+            'customer': ['customer']})
+    def dms_save_customer(cls, party, values, customer=None):
         """Create (or update) a terminal customer of the distributor from
         values: name, store (id), tags (category ids)"""
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
-        if customer_id is not None:
-            _, customer = cls._dms_own(
-                party_id, 'customer_distributor', customer_id)
+        if customer is not None:
+            cls._dms_own(party, 'customer_distributor', customer)
         else:
             customer = cls(is_terminal_customer=True,
                 customer_distributor=party, is_store=False,
                 is_distributor=False, customer_store=None)
-        return cls._dms_apply(customer, values, {
-                'name': 'name', 'store': 'customer_store'})
+        return cls._dms_apply(customer, values, CUSTOMER_VALUES)
 
     @classmethod
     def _dms_apply(cls, record, values, names):
+        """Set the values from outside on the store or customer, each
+        through the validation layer, and save it once the channel rules
+        pass"""
         pool = Pool()
         Category = pool.get('party.category')
+        Territory = pool.get('distributor.territory')
+        validation.keys(values, 'values', names)
         for key, value in values.items():
-            if key == 'tags':
-                record.categories = Category.browse(
-                    [int(v) for v in value])
-            elif key in names:
-                setattr(record, names[key], value)
-            else:
-                raise StoreError(gettext(
-                        'distributor_store.msg_unknown_field', field=key))
+            field, kind = names[key]
+            label = cls.fields_get([field])[field]['string']
+            if kind == 'name':
+                value = validation.text(value, label, size=128,
+                    required=True, multiline=False)
+            elif kind == 'text':
+                value = validation.text(value, label, size=128,
+                    multiline=False)
+            elif kind == 'date':
+                value = validation.date(value, label, required=False)
+            elif kind in {'latitude', 'longitude'}:
+                if value is not None:
+                    limit = 90 if kind == 'latitude' else 180
+                    value = validation.number(value, label, digits=6,
+                        minimum=-limit, maximum=limit)
+            elif kind == 'size':
+                value = validation.choice(value, label, STORE_SIZES)
+            elif kind == 'cooperation':
+                value = validation.choice(value, label, COOPERATION_TYPES)
+            elif kind == 'territory':
+                value = resolve(Territory, value, label, many=False)
+            elif kind == 'store':
+                value = resolve(cls, value, label, many=False,
+                    domain=[('is_store', '=', True)])
+            elif kind == 'tags':
+                value = resolve(Category, value, label)
+            setattr(record, field, value)
         # the channel rules are checked before anything is written
         cls.check_store_rules([record])
         record.save()
@@ -446,6 +524,7 @@ class StoreMoveLog(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('store')
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.store, Index.Range())))

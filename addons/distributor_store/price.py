@@ -7,7 +7,9 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+
+from distributor import validation
+from distributor.access import entry_point, resolve
 
 from .exceptions import StorePriceError
 
@@ -204,41 +206,37 @@ class StorePrice(ModelSQL, ModelView):
         return result
 
     @classmethod
-    def dms_set_prices(cls, party_id, prices):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_set_prices(cls, party, prices):
         """Set the distributor's store prices from {product id: price};
         every price is checked against the bounds before any is written"""
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        Product = pool.get('product.product')
-        party = Sale._dms_check_party(party_id)
+        Product = Pool().get('product.product')
+        prices = validation.id_mapping(prices, gettext(
+                'distributor_store.msg_field_prices'))
+        products = {p.id: p for p in resolve(Product, list(prices),
+                gettext('distributor_store.msg_field_product'))}
         existing = {p.product.id: p for p in cls.search([
                     ('distributor', '=', party.id),
-                    ('product', 'in', [int(k) for k in prices]),
+                    ('product', 'in', list(products)),
                     ])}
         records = []
         for product_id, value in prices.items():
-            product = Product(int(product_id))
-            try:
-                value = Decimal(str(value))
-            except ArithmeticError:
-                raise StorePriceError(gettext(
-                        'distributor_store.msg_price_invalid',
-                        product=product.rec_name, price=value))
+            product = products[product_id]
+            value = validation.amount(value, product.rec_name,
+                digits=PRICE_DIGITS[1], minimum=0)
             record = existing.get(product.id) or cls(
                 distributor=party, product=product)
             record.price = value
             records.append(record)
         # checked before anything is written
         cls.check_bounds(records)
-        with Transaction().set_context(_check_access=False):
-            cls.save(records)
+        cls.save(records)
         return [r.id for r in records]
 
     @classmethod
-    def dms_list_prices(cls, party_id):
+    @entry_point(parties={'party': ['distributor']})
+    def dms_list_prices(cls, party):
         "The distributor's store prices with the brand's bounds"
-        Sale = Pool().get('sale.sale')
-        party = Sale._dms_check_party(party_id)
         prices = cls.search([('distributor', '=', party.id)])
         return [{
                 'product': p.product.id,

@@ -13,7 +13,11 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
+
+from distributor.access import entry_point, trusted
+from distributor.document import (
+    Document, DocumentLine, DocumentLog, serialize)
 
 from .exceptions import StorePromotionError
 
@@ -30,7 +34,7 @@ STATES = [
 ZERO = Decimal(0)
 
 
-class Promotion(Workflow, ModelSQL, ModelView):
+class Promotion(Document, ModelSQL, ModelView):
     """Store Promotion
 
     A distributor's promotion for its stores: a percentage off, an amount
@@ -38,6 +42,9 @@ class Promotion(Workflow, ModelSQL, ModelView):
     over a period, for all or some of its stores and products; applied
     automatically to their channel orders."""
     __name__ = 'distributor.store.promotion'
+    _dms_editable_states = {'draft'}
+    _dms_workflow_fields = {'usages', 'state_logs'}
+    _dms_log_model = 'distributor.store.promotion.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -118,6 +125,9 @@ class Promotion(Workflow, ModelSQL, ModelView):
         fields.Float("Gifts Given"), 'get_usage')
     usages = fields.One2Many(
         'distributor.store.promotion.usage', 'promotion', "Usage",
+        readonly=True)
+    state_logs = fields.One2Many(
+        'distributor.store.promotion.log', 'document', "State History",
         readonly=True)
 
     del _draft
@@ -274,8 +284,11 @@ class Promotion(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('active')
     def activate(cls, promotions):
-        # one at a time, so that two promotions activated together are
-        # checked against each other
+        Party = Pool().get('party.party')
+        # promotions of the same distributor are activated one after the
+        # other, here as in concurrent calls, so that each is checked
+        # against the others
+        serialize(Party, {p.distributor for p in promotions})
         for promotion in promotions:
             cls.check_policy([promotion])
             cls.write([promotion], {'state': 'active'})
@@ -290,7 +303,7 @@ class Promotion(Workflow, ModelSQL, ModelView):
         Party = pool.get('party.party')
         Message = pool.get('distributor.message')
         items = []
-        with without_check_access():
+        with trusted():
             for promotion in promotions:
                 if promotion.stores:
                     stores = [s for s in promotion.stores
@@ -410,11 +423,10 @@ class Promotion(Workflow, ModelSQL, ModelView):
         Usage.save(usages)
 
     @classmethod
-    def dms_list_promotions(cls, party_id):
+    @entry_point(parties={'party': ['distributor', 'store']})
+    def dms_list_promotions(cls, party):
         """The active promotions a distributor runs, or that target a
         store, as dicts"""
-        Order = Pool().get('distributor.channel.order')
-        party = Order._dms_acting(party_id)
         if party.is_store:
             promotions = [p for p in cls.search([
                         ('distributor', '=', party.store_distributor.id),
@@ -443,9 +455,19 @@ class Promotion(Workflow, ModelSQL, ModelView):
                 } for p in promotions]
 
 
-class PromotionProduct(ModelSQL):
+class PromotionLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a store promotion"
+    __name__ = 'distributor.store.promotion.log'
+
+    document = fields.Many2One(
+        'distributor.store.promotion', "Promotion", required=True,
+        ondelete='CASCADE', readonly=True)
+
+
+class PromotionProduct(DocumentLine, ModelSQL):
     "Store Promotion - Product"
     __name__ = 'distributor.store.promotion-product.product'
+    _dms_document = 'promotion'
     promotion = fields.Many2One(
         'distributor.store.promotion', "Promotion", required=True,
         ondelete='CASCADE')
@@ -453,9 +475,10 @@ class PromotionProduct(ModelSQL):
         'product.product', "Product", required=True, ondelete='CASCADE')
 
 
-class PromotionStore(ModelSQL):
+class PromotionStore(DocumentLine, ModelSQL):
     "Store Promotion - Store"
     __name__ = 'distributor.store.promotion-party.party'
+    _dms_document = 'promotion'
     promotion = fields.Many2One(
         'distributor.store.promotion', "Promotion", required=True,
         ondelete='CASCADE')
@@ -483,6 +506,7 @@ class PromotionUsage(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('promotion')
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.promotion, Index.Range())),

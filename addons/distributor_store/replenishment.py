@@ -17,9 +17,13 @@ from distributor_stock.replenishment import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
+
+from distributor import validation
+from distributor.access import entry_point, resolve
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import StoreError
 
@@ -300,39 +304,58 @@ class StoreLimit(ModelSQL, ModelView):
         return orders
 
     @classmethod
-    def dms_store_suggestions(cls, party_id, store_ids=None):
+    @entry_point(parties={'party': ['distributor', 'store']},
+        records={'stores': 'party.party'})
+    def dms_store_suggestions(cls, party, stores=None):
         "The suggestions for the distributor's stores (or a store itself)"
-        pool = Pool()
-        Order = pool.get('distributor.channel.order')
-        Party = pool.get('party.party')
-        party = Order._dms_acting(party_id)
+        Party = Pool().get('party.party')
         if party.is_store:
             stores = [party]
+        elif stores is not None:
+            for store in stores:
+                if not store.is_store or store.store_distributor != party:
+                    raise RecordNotFound(gettext(
+                            'distributor.msg_record_not_found',
+                            model=Party.__names__()['model'], id=store.id))
+            stores = [s for s in stores if s.store_state == 'active']
         else:
-            domain = [('store_distributor', '=', party.id),
-                ('is_store', '=', True), ('store_state', '=', 'active')]
-            if store_ids:
-                domain.append(('id', 'in', [int(i) for i in store_ids]))
-            with without_check_access():
-                stores = Party.search(domain, order=[])
+            stores = Party.search([
+                    ('store_distributor', '=', party.id),
+                    ('is_store', '=', True),
+                    ('store_state', '=', 'active'),
+                    ], order=[])
         return cls.suggestions(stores)
 
     @classmethod
-    def dms_order_store_suggestions(cls, party_id, lines):
+    @entry_point(parties={'party': ['distributor', 'store']})
+    def dms_order_store_suggestions(cls, party, lines):
         """Draft orders from suggestions [{store, product, quantity}] of
         the distributor's own stores; returns the order ids"""
         pool = Pool()
-        Order = pool.get('distributor.channel.order')
         Party = pool.get('party.party')
-        party = Order._dms_acting(party_id)
+        Product = pool.get('product.product')
+        field = gettext('distributor_store.msg_field_lines')
+        lines = validation.lines(lines, field)
         for line in lines:
-            store = Party(int(line['store']))
+            validation.keys(line, field, {'store', 'product', 'quantity'})
+        stores = resolve(Party, [l.get('store') for l in lines], field,
+            domain=[('is_store', '=', True)])
+        products = resolve(Product, [l.get('product') for l in lines],
+            field)
+        suggestions = []
+        for line, store, product in zip(lines, stores, products):
             if store != party and store.store_distributor != party:
-                raise StoreError(gettext(
-                        'distributor_store.msg_party_not_own',
-                        party=line['store'], distributor=party.rec_name))
-        with without_check_access():
-            return [o.id for o in cls.create_orders(lines)]
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=Party.__names__()['model'], id=store.id))
+            suggestions.append({
+                    'store': store.id,
+                    'product': product.id,
+                    'quantity': validation.quantity(
+                        line.get('quantity'), product.rec_name,
+                        unit=product.default_uom),
+                    })
+        return [o.id for o in cls.create_orders(suggestions)]
 
 
 class ReplenishStart(ModelView):

@@ -13,11 +13,15 @@ from sql import Cast
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
+
+from distributor import validation
+from distributor.access import entry_point
+from distributor.document import Document, DocumentLog
+from distributor.exceptions import RecordNotFound
 
 from .exceptions import StorePaymentError
 
@@ -38,12 +42,15 @@ def _decimal(value):
     return Decimal(str(value or 0)).quantize(Decimal('0.01'))
 
 
-class StorePayment(Workflow, ModelSQL, ModelView):
+class StorePayment(Document, ModelSQL, ModelView):
     """Store Payment
 
     Money a store (or terminal customer) paid its distributor, recorded by
     the distributor; posted payments count in the statements."""
     __name__ = 'distributor.store.payment'
+    _dms_editable_states = {'draft'}
+    _dms_workflow_fields = {'state_logs'}
+    _dms_log_model = 'distributor.store.payment.log'
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -68,6 +75,9 @@ class StorePayment(Workflow, ModelSQL, ModelView):
             ('posted', "Posted"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
+    state_logs = fields.One2Many(
+        'distributor.store.payment.log', 'document', "State History",
+        readonly=True)
 
     del _draft
 
@@ -110,24 +120,13 @@ class StorePayment(Workflow, ModelSQL, ModelView):
         return 'bank'
 
     @classmethod
-    def check_modification(cls, mode, payments, values=None,
-            external=False):
-        super().check_modification(
-            mode, payments, values=values, external=external)
-        if external and mode in {'write', 'delete'}:
-            for payment in payments:
-                if payment.state != 'draft':
-                    raise AccessError(gettext(
-                            'distributor_store.msg_payment_locked',
-                            payment=payment.rec_name))
-
-    def get_rec_name(self, name):
-        return f'{self.store.rec_name} {self.date} {self.amount}'
+    def validate_fields(cls, payments, field_names):
+        super().validate_fields(payments, field_names)
+        cls.check_payer(payments)
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('posted')
-    def post(cls, payments):
+    def check_payer(cls, payments):
+        "The payer is a store or a terminal customer of the distributor"
         for payment in payments:
             if payment.distributor not in {
                     payment.store.store_distributor,
@@ -137,6 +136,15 @@ class StorePayment(Workflow, ModelSQL, ModelView):
                         store=payment.store.rec_name,
                         distributor=payment.distributor.rec_name))
 
+    def get_rec_name(self, name):
+        return f'{self.store.rec_name} {self.date} {self.amount}'
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('posted')
+    def post(cls, payments):
+        cls.check_payer(payments)
+
     @classmethod
     @ModelView.button
     @Workflow.transition('cancelled')
@@ -144,37 +152,40 @@ class StorePayment(Workflow, ModelSQL, ModelView):
         pass
 
     @classmethod
-    def dms_record_payment(cls, party_id, store_id, amount, date=None,
+    @entry_point(parties={'party': ['distributor'],
+            'store': ['store', 'customer']})
+    def dms_record_payment(cls, party, store, amount, date=None,
             method='bank', reference=None):
         "The distributor records (and posts) a payment of its store"
-        pool = Pool()
-        Sale = pool.get('sale.sale')
-        Party = pool.get('party.party')
-        party = Sale._dms_check_party(party_id)
-        store = Party(int(store_id))
         if party not in {store.store_distributor,
                 store.customer_distributor}:
-            raise AccessError(gettext(
-                    'distributor_store.msg_party_not_own',
-                    party=store_id, distributor=party.rec_name))
-        try:
-            amount = Decimal(str(amount))
-        except ArithmeticError:
-            amount = None
-        if amount is None or not amount > 0:
-            raise StorePaymentError(gettext(
-                    'distributor_store.msg_payment_amount',
-                    amount=amount))
-        if method not in dict(METHODS):
-            raise StorePaymentError(gettext(
-                    'distributor_store.msg_payment_method', method=method))
+            raise RecordNotFound(gettext('distributor.msg_record_not_found',
+                    model=store.__names__()['model'], id=store.id))
+        amount = validation.amount(amount, gettext(
+                'distributor_store.msg_field_amount'), positive=True,
+            digits=2)
+        date = validation.date(date, gettext(
+                'distributor_store.msg_field_date'), required=False)
+        method = validation.choice(method, gettext(
+                'distributor_store.msg_field_method'), METHODS)
+        reference = validation.text(reference, gettext(
+                'distributor_store.msg_field_reference'), size=128,
+            multiline=False)
         payment = cls(distributor=party, store=store, amount=amount,
-            date=dt.date.fromisoformat(date) if date else cls.default_date(),
-            method=method, reference=reference)
-        with without_check_access():
-            payment.save()
-            cls.post([payment])
+            date=date or cls.default_date(), method=method,
+            reference=reference)
+        payment.save()
+        cls.post([payment])
         return payment.id
+
+
+class StorePaymentLog(DocumentLog, ModelSQL, ModelView):
+    "State history of a store payment"
+    __name__ = 'distributor.store.payment.log'
+
+    document = fields.Many2One(
+        'distributor.store.payment', "Payment", required=True,
+        ondelete='CASCADE', readonly=True)
 
 
 def ledger():
@@ -329,30 +340,30 @@ class Statement(ModelSQL, ModelView):
             }
 
     @classmethod
-    def dms_store_statement(cls, party_id, store_id, start, end):
-        """The statement of a store of the distributor party_id (or of the
+    @entry_point(parties={'party': ['distributor', 'store'],
+            'store': ['store', 'customer']})
+    def dms_store_statement(cls, party, store, start, end):
+        """The statement of a store of the distributor party (or of the
         store itself with its distributor), with dates as ISO strings and
         amounts as strings"""
-        pool = Pool()
-        Order = pool.get('distributor.channel.order')
-        Party = pool.get('party.party')
-        party = Order._dms_acting(party_id)
-        store = Party(int(store_id))
         if party.is_store:
             if store != party:
-                raise AccessError(gettext(
-                        'distributor_store.msg_party_not_own',
-                        party=store_id, distributor=party.rec_name))
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=store.__names__()['model'], id=store.id))
             distributor = party.store_distributor
         else:
             distributor = party
             if party not in {store.store_distributor,
                     store.customer_distributor}:
-                raise AccessError(gettext(
-                        'distributor_store.msg_party_not_own',
-                        party=store_id, distributor=party.rec_name))
-        result = cls.statement(distributor, store,
-            dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=store.__names__()['model'], id=store.id))
+        start = validation.date(start, gettext(
+                'distributor_store.msg_field_start'))
+        end = validation.date(end, gettext(
+                'distributor_store.msg_field_end'))
+        result = cls.statement(distributor, store, start, end)
         return {
             **{k: str(v) for k, v in result.items() if k != 'lines'},
             'lines': [{**l, 'date': l['date'].isoformat(),

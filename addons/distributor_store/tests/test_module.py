@@ -10,14 +10,17 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_employee
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction
 
+from distributor_sale.exceptions import ChannelOrderError
 from distributor_sale.tests.test_module import make_user
 from distributor_stock.replenishment import replenishment_levels
 from distributor_stock.tests.test_module import create_lot, levels
 from distributor_stock.tests.tools import move_stock
 from distributor_store.coverage import unpair_id
+from distributor.exceptions import InputError, RecordNotFound
+from distributor.tests.tools import with_transaction
 from distributor_store.exceptions import (
     CoverageError, DiversionError, StoreError, StoreOrderError,
     StorePriceError, StorePromotionError, StoreValidationError)
@@ -77,7 +80,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             # moving into a territory the new distributor does not cover
             with self.assertRaises(StoreValidationError):
                 Party.move_stores([n.s1], n.d2, None, "Reorganisation")
-            with self.assertRaises(StoreError):
+            with self.assertRaises(InputError):
                 Party.move_stores([n.s1], n.d2, t.hz, " ")
             # an open order blocks the move
             channel_order(n.d1, n.s1, [(n.products.p1, 1)], submit=False)
@@ -172,6 +175,45 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 self.assertEqual(sellout, {p1: 8, p2: 4})
 
     @with_transaction()
+    def test_downstream_replenished_by_upstream(self):
+        """A distributor with an upstream orders from it: its brand orders
+        are refused and its alerts become channel orders to the upstream,
+        counted as on order"""
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        Order = pool.get('distributor.channel.order')
+        Limit = pool.get('distributor.stock.limit')
+        Alert = pool.get('distributor.stock.alert')
+        with store_network() as n:
+            p1 = n.products.p1
+            sale = Sale(Sale.dms_create_order(n.d3.id,
+                    [{'product': 'P1', 'quantity': 10}]))
+            with self.assertRaisesRegex(ChannelOrderError, 'upstream'):
+                Sale.dms_submit([sale])
+            Limit.create([{'party': n.d3.id, 'product': p1.id,
+                        'min_quantity': 10, 'max_quantity': 30}])
+            move_stock(n.d3, p1, 4)
+            Alert.refresh([n.d3])
+            alert, = Alert.search([('party', '=', n.d3.id),
+                    ('state', '=', 'open')])
+            self.assertEqual((alert.kind, alert.suggested_quantity),
+                ('low', 26))
+            result = Alert.dms_order_alerts(n.d3.id, [alert.id])
+            self.assertEqual(result['model'], 'distributor.channel.order')
+            order = Order(result['id'])
+            self.assertEqual((order.seller, order.buyer, order.state),
+                (n.d1, n.d3, 'draft'))
+            self.assertEqual([(l.product, l.quantity) for l in order.lines],
+                [(p1, 26)])
+            self.assertEqual(Alert(alert.id).state, 'ordered')
+            self.assertEqual(Alert(alert.id).order, order)
+            # submitted, it counts as on order: no new alert
+            Order.submit([order])
+            Alert.refresh([n.d3])
+            self.assertEqual(Alert.search([('party', '=', n.d3.id),
+                        ('state', '=', 'open')]), [])
+
+    @with_transaction()
     def test_downstream_distributor_order(self):
         "A sub-distributor orders from its upstream; goods enter its stock"
         pool = Pool()
@@ -225,19 +267,19 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     with self.assertRaises(DiversionError):
                         Order.dms_create_channel_order(n.d1.id,
                             [{'product': 'P1', 'quantity': 1}],
-                            buyer_id=buyer.id)
+                            buyer=buyer.id)
             with self.assertRaises(DiversionError):
                 Order.dms_create_channel_order(n.d2.id,
-                    [{'product': 'P1', 'quantity': 1}], buyer_id=n.c1.id)
+                    [{'product': 'P1', 'quantity': 1}], buyer=n.c1.id)
             # unauthorized product, quantity not positive
             with self.assertRaises(StoreOrderError):
                 Order.dms_create_channel_order(n.d1.id,
-                    [{'product': p3.id, 'quantity': 1}], buyer_id=n.s1.id)
-            for quantity in [0, -2, 'x']:
-                with self.assertRaises(StoreOrderError):
+                    [{'product': p3.id, 'quantity': 1}], buyer=n.s1.id)
+            for quantity in [0, -2, 'x', float('inf')]:
+                with self.assertRaises(InputError):
                     Order.dms_create_channel_order(n.d1.id,
                         [{'product': 'P1', 'quantity': quantity}],
-                        buyer_id=n.s1.id)
+                        buyer=n.s1.id)
             self.assertEqual(Order.search_count([]), count)
             # a store left outside when its distributor's territories
             # change cannot be delivered
@@ -278,7 +320,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
 
             first = channel_order(n.d1, n.s1, [(p1, 1)])
             second = channel_order(n.d1, n.s2, [(p1, 1)])
-            with self.assertRaises(StoreOrderError):
+            with self.assertRaises(InputError):
                 Order.reject_orders([first, second], ' ')
             Order.reject_orders([first, second], "Out of season")
             self.assertEqual({o.state for o in Order.browse(
@@ -432,7 +474,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             ids = Limit.dms_order_store_suggestions(n.d1.id, [
                     {'store': n.s1.id, 'product': p1.id, 'quantity': 2}])
             self.assertEqual(Order(ids[0]).buyer, n.s1)
-            with self.assertRaises(StoreError):
+            with self.assertRaises(RecordNotFound):
                 Limit.dms_order_store_suggestions(n.d1.id, [
                         {'store': n.s3.id, 'product': p1.id,
                             'quantity': 2}])
@@ -816,6 +858,11 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     Transaction().set_context(_check_access=True):
                 with self.assertRaises(AccessError):
                     Order.write(Order.search([]), {'comment': "x"})
+                # read-only: not even a draft payment
+                with self.assertRaises(AccessError):
+                    pool.get('distributor.store.payment').create([{
+                                'distributor': n.d1.id, 'store': n.s1.id,
+                                'amount': 10}])
             # a channel manager runs the whole flow from the back office
             move_stock(n.d2, p1, 5)
             with Transaction().set_user(manager.id), \
@@ -824,7 +871,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 order, = Order.search([('seller', '=', n.d2.id)])
                 Order.approve([order])
                 Order.deliver([order])
-                Order.receive_orders([order])
+                Order.dms_receive_channel_order(order.buyer.id, order.id)
                 self.assertEqual(Order(order.id).state, 'done')
             # the rep reads the messages of its distributors and stores
             Message = pool.get('distributor.message')
