@@ -663,8 +663,10 @@ class Generator:
             print('distributor orders already there: none added')
             return []
         rng = self.rng
+        # orders to the brand: the distributors that buy from it (no
+        # upstream) and may trade (a business licence in force)
         active = [p for p in parties if p.distributor_state == 'active'
-            and p.addresses]
+            and p.addresses and p.dms_buys_from_brand() and p.may_trade()]
         self.deposits(active)
         products_of = {}
         for party in active:
@@ -1121,7 +1123,6 @@ class Generator:
         Order = pool.get('distributor.channel.order')
         Party = pool.get('party.party')
         Product = pool.get('product.product')
-        Category = pool.get('product.category')
         Level = pool.get('distributor.stock.level')
         Promotion = pool.get('distributor.store.promotion')
         Price = pool.get('distributor.store.price')
@@ -1288,17 +1289,14 @@ class Generator:
         # the orders that deliver come first, so that what is approved
         # afterwards is covered (but for the one back-ordered)
         upstream_pairs = [(p, p.upstream) for p in distributors
-            if p.upstream and p.upstream.may_trade()
+            if p.upstream and p.upstream.may_trade() and p.may_trade()
             and p.distributor_storage and stocked[p.upstream.id]]
         rng.shuffle(upstream_pairs)
         for target in ['done', 'submitted']:
             for buyer, seller in upstream_pairs:
-                allowed = set(map(int, Category.search([('parent',
-                                    'child_of', [c.id for c in
-                                        buyer.authorized_categories])],
-                            order=[])))
-                choices = [p for p in stocked[seller.id]
-                    if set(map(int, p.categories)) & allowed]
+                allowed = Party.dms_authorized_products(
+                    [buyer], stocked[seller.id])[buyer.id]
+                choices = [p for p in stocked[seller.id] if p.id in allowed]
                 picked = pick(seller, products=choices) if choices else None
                 if picked:
                     place(seller, buyer, target, [picked],
@@ -1310,6 +1308,8 @@ class Generator:
                 ('customer_distributor.distributor_state', '=', 'active'),
                 ], order=[('id', 'ASC')])
         for customer in customers:
+            if not customer.customer_distributor.may_trade():
+                continue
             picked = pick(customer.customer_distributor)
             if picked:
                 place(customer.customer_distributor, customer, 'done',
