@@ -22,11 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def exported_entries(module, lang='zh_CN'):
     "Return the POFile Tryton exports for the module (msgstr empty)"
+    return exported_modules([module], lang)[module]
+
+
+def exported_modules(modules, lang='zh_CN'):
+    """Return {module: POFile} of the modules' exports, from one database
+    where they are all activated (the translations are set once)"""
     from trytond.pool import Pool
     from trytond.tests.test_tryton import DB_NAME, activate_module
     from trytond.transaction import Transaction
 
-    activate_module([module])
+    activate_module(list(modules))
+    result = {}
     with Transaction().start(DB_NAME, 0) as transaction:
         pool = Pool()
         Lang = pool.get('ir.lang')
@@ -40,9 +47,11 @@ def exported_entries(module, lang='zh_CN'):
         update = Update(session_id)
         update.start.language = lang
         update.do_update({})
-        data = Translation.translation_export(lang.code, module)
+        for module in modules:
+            data = Translation.translation_export(lang.code, module)
+            result[module] = polib.pofile(data.decode('utf-8'))
         transaction.rollback()
-    return polib.pofile(data.decode('utf-8'))
+    return result
 
 
 def missing(module, exported=None, lang='zh_CN'):

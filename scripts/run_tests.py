@@ -4,23 +4,64 @@
 """Run every test of the project: each module's tests (addons/*/tests, with
 Tryton's scenario doctests) and the cross-module tests under tests/.
 
-    .venv/bin/python scripts/run_tests.py [PATTERN ...]
+    .venv/bin/python scripts/run_tests.py [--report FILE] [PATTERN ...]
+    .venv/bin/python scripts/run_tests.py --summary FILE ...
 
-Each group runs in its own process (a Tryton test database holds one set of
-activated modules).  PATTERN keeps the test ids that contain it (e.g.
-distributor, scenario).  Ends with a line 'N passed, N failed, N skipped';
-exits 1 on any failure or when no test ran."""
+The backend is the environment's (DB_NAME, TRYTOND_DATABASE__URI; ./dms
+test sets them and runs SQLite and PostgreSQL side by side, each with
+--report, then --summary to print both in one table).  Each group runs in
+its own process (a Tryton test database holds one set of activated
+modules).  PATTERN keeps the test ids that contain it (e.g.
+distributor, scenario).  The run ends with the seconds of each group beside
+its budget (over budget marked '!': a warning, these machines are noisy),
+the figures of the trust tests, and a line 'N passed, N failed, N skipped';
+exits 1 on any failure or when no test ran.
+
+Every group runs with a cache clean timeout of one second, so that the
+transactions of the whole suite go through the path that once turned them
+into autocommit on SQLite (see addons/distributor/sqlite.py)."""
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
 
+from trytond import backend
+
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(
     r'^group result: (\d+) passed, (\d+) failed, (\d+) skipped$')
+# seconds a group may take on this kind of machine (2 cores, the other
+# backend's run beside it): later modules keep to theirs
+BUDGETS = {
+    'sqlite': {
+        'distributor': 90,
+        'distributor_sale': 200,
+        'distributor_stock': 160,
+        'distributor_store': 330,
+        'tests': 450,
+        },
+    'postgresql': {
+        'distributor': 130,
+        'distributor_sale': 280,
+        'distributor_stock': 230,
+        'distributor_store': 520,
+        'tests': 60,
+        },
+    }
+FIGURES = [
+    ('entry_point_calls', "entry points × roles called"),
+    ('wizard_calls', "wizards × roles run"),
+    ('raw_write_refusals', "raw writes on documents refused"),
+    ('reach_records_compared', "records compared with each rep's reach"),
+    ('bad_inputs_tried', "generated bad inputs tried"),
+    ('races_sqlite', "races run over HTTP on SQLite"),
+    ('races_postgresql', "races run over HTTP on PostgreSQL"),
+    ]
 
 
 def iter_tests(suite):
@@ -29,6 +70,23 @@ def iter_tests(suite):
             yield from iter_tests(test)
         else:
             yield test
+
+
+class TimedResult(unittest.TextTestResult):
+    "Records the seconds of each test (Python 3.11 has no --durations)"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.durations = []
+
+    def startTest(self, test):
+        self._started = time.perf_counter()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append(
+            (test.id(), time.perf_counter() - self._started))
 
 
 def groups():
@@ -44,7 +102,24 @@ def run_group(start, top, patterns):
     if patterns:
         suite = unittest.TestSuite(t for t in iter_tests(suite)
             if any(p in t.id() for p in patterns))
-    result = unittest.TextTestRunner(verbosity=1).run(suite)
+    # a test module may keep to some backends (BACKENDS = {'sqlite'}): the
+    # others do not run it (README: "Which tests run where")
+    kept = [t for t in iter_tests(suite) if backend.name in getattr(
+            sys.modules.get(type(t).__module__), 'BACKENDS', {backend.name})]
+    left = suite.countTestCases() - len(kept)
+    if left:
+        print(f'{left} tests left to the other backend')
+        suite = unittest.TestSuite(kept)
+    result = unittest.TextTestRunner(
+        verbosity=1, resultclass=TimedResult).run(suite)
+    slowest = sorted(result.durations, key=lambda d: -d[1])
+    print('slowest tests:')
+    for test_id, seconds in slowest[:5]:
+        print(f'  {seconds:7.1f} s  {test_id}')
+    if path := os.environ.get('DMS_TEST_DURATIONS'):
+        with open(path, 'a') as file:
+            for test_id, seconds in result.durations:
+                file.write(f'{seconds:.2f} {backend.name} {test_id}\n')
     failed = len(result.failures) + len(result.errors) + len(
         result.unexpectedSuccesses)
     skipped = len(result.skipped)
@@ -54,26 +129,70 @@ def run_group(start, top, patterns):
     return 0 if not failed else 1
 
 
-def main(argv=None):
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ['--group']:
-        name, *patterns = args[1:]
-        for group, start, top in groups():
-            if group == name:
-                return run_group(start, top, patterns)
-        raise SystemExit(f'unknown test group {name}')
+def read_figures(path):
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        key, _, value = line.partition('=')
+        if value.strip().isdigit():
+            values[key] = values.get(key, 0) + int(value)
+    return values
 
+
+def print_report(reports):
+    """Print the table of seconds per group and backend beside their
+    budgets, the trust figures and the closing line; return the totals"""
     totals = [0, 0, 0]
-    report = []
+    figures = {}
+    print()
+    print(f'  {"group":<20} {"backend":<11} {"passed":>6} {"failed":>6} '
+        f'{"skipped":>7} {"seconds":>8} {"budget":>7}')
+    for report in reports:
+        budgets = BUDGETS.get(report['backend'], {})
+        for group, passed, failed, skipped, elapsed in report['groups']:
+            budget = budgets.get(group)
+            over = ('!' if budget and elapsed > budget
+                and not report['partial'] else ' ')
+            print(f'  {group:<20} {report["backend"]:<11} {passed:6d} '
+                f'{failed:6d} {skipped:7d} {elapsed:8.0f} '
+                f'{budget or "":>7}{over}')
+            totals = [a + b for a, b in zip(totals, [passed, failed, skipped])]
+        print(f'  {"total":<20} {report["backend"]:<11} {"":>22}'
+            f'{report["seconds"]:8.0f}')
+        for key, value in report['figures'].items():
+            figures[key] = figures.get(key, 0) + value
+    if any(r['partial'] for r in reports):
+        print('  (a selection of tests: budgets not compared)')
+    else:
+        print("  '!': over the group's budget (a warning: a later module "
+            "keeps to its own)")
+    if figures:
+        print('  trust figures:')
+        for key, label in FIGURES:
+            if key in figures:
+                print(f'    {figures[key]:8d}  {label}')
+    return totals
+
+
+def run_backend(args, report_path=None):
+    """Run every group one after the other on the backend of the
+    environment; print each group's result (its whole output when it
+    failed or when DMS_TEST_VERBOSE is set)"""
+    env = dict(os.environ)
+    env.setdefault('TRYTOND_CACHE__CLEAN_TIMEOUT', '1')
+    figures = tempfile.NamedTemporaryFile(
+        prefix='dms-trust-', suffix='.txt', delete=False)
+    figures.close()
+    env['DMS_TRUST_FIGURES'] = figures.name
+    verbose = bool(os.environ.get('DMS_TEST_VERBOSE'))
+    report = {'backend': backend.name, 'groups': [], 'partial': bool(args)}
     begin = time.perf_counter()
     for group, start, top in groups():
         started = time.perf_counter()
-        print(f'== {group}', flush=True)
         process = subprocess.run(
             [sys.executable, __file__, '--group', group, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=os.environ)
-        sys.stdout.write(process.stdout)
+            env=env)
+        elapsed = time.perf_counter() - started
         counts = None
         for line in reversed(process.stdout.splitlines()):
             if match := SUMMARY.match(line.strip()):
@@ -84,16 +203,50 @@ def main(argv=None):
             counts = [0, 1, 0]
         elif process.returncode and not counts[1]:
             counts[1] = 1
-        totals = [a + b for a, b in zip(totals, counts)]
-        report.append((group, counts, time.perf_counter() - started))
-    print()
-    for group, (passed, failed, skipped), elapsed in report:
-        print(f'  {group:<24} {passed:4d} passed {failed:3d} failed '
-            f'{skipped:3d} skipped  {elapsed:6.0f} s')
-    print(f'  total time {time.perf_counter() - begin:.0f} s')
+        if counts[1] or verbose:
+            sys.stdout.write(process.stdout)
+        print(f'== {group} ({backend.name}): {counts[0]} passed, '
+            f'{counts[1]} failed, {counts[2]} skipped in {elapsed:.0f} s',
+            flush=True)
+        report['groups'].append((group, *counts, elapsed))
+    report['seconds'] = time.perf_counter() - begin
+    report['figures'] = read_figures(figures.name)
+    os.unlink(figures.name)
+    if report_path:
+        Path(report_path).write_text(json.dumps(report))
+    return report
+
+
+def closing(totals):
     passed, failed, skipped = totals
     print(f'{passed} passed, {failed} failed, {skipped} skipped')
     return 0 if (failed == 0 and passed) else 1
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ['--group']:
+        name, *patterns = args[1:]
+        for group, start, top in groups():
+            if group == name:
+                return run_group(start, top, patterns)
+        raise SystemExit(f'unknown test group {name}')
+    if args[:1] == ['--summary']:
+        # the reports of runs made side by side (./dms test)
+        reports = [json.loads(Path(p).read_text()) for p in args[1:]
+            if Path(p).exists()]
+        totals = print_report(reports)
+        expected = len(args) - 1
+        if len(reports) < expected:
+            print(f'{expected - len(reports)} backend run(s) did not '
+                'report: counted as failed')
+            totals[1] += expected - len(reports)
+        return closing(totals)
+    report_path = None
+    if args[:1] == ['--report']:
+        report_path, args = args[1], args[2:]
+    report = run_backend(args, report_path)
+    return closing(print_report([report]))
 
 
 if __name__ == '__main__':

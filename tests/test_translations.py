@@ -13,6 +13,8 @@ sys.path.insert(0, str(ROOT / 'scripts'))
 
 import export_translations  # noqa: E402
 from setup_db import project_modules  # noqa: E402
+# the strings exported do not depend on the database
+BACKENDS = {'sqlite'}
 
 PLACEHOLDER = re.compile(r'%\(\w+\)s')
 
@@ -23,9 +25,11 @@ class TranslationTestCase(unittest.TestCase):
         self.assertIn('distributor', project_modules())
 
     def test_zh_CN_complete(self):
-        for module in project_modules():
+        modules = project_modules()
+        exported = export_translations.exported_modules(modules)
+        for module in modules:
             with self.subTest(module=module):
-                todo = export_translations.missing(module)
+                todo = export_translations.missing(module, exported[module])
                 self.assertEqual(
                     [f'{e.msgctxt} {e.msgid}' for e in todo], [])
 
