@@ -55,3 +55,7 @@ class ReachError(AccessError):
 
 class EntryPointRefused(AccessError):
     "The caller's groups may not use an entry point"
+
+
+class BrandError(UserError):
+    "A second company: one database is one brand"

@@ -1,6 +1,7 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 import datetime as dt
+from collections import defaultdict
 
 from sql.aggregate import Max, Min
 from sql.conditionals import Case
@@ -380,10 +381,12 @@ class Party(metaclass=PoolMeta):
         if operator not in {'=', '!=', 'in', 'not in'}:
             return []
         q = Qualification.__table__()
-        rank = Case(
-            *((q.status == s, r) for s, r in QUALIFICATION_RANK.items()))
-        best = q.select(q.party, q.type, Min(rank).as_('rank'),
-            group_by=[q.party, q.type])
+        status = q.select(q.party, q.type,
+            Qualification.status_sql(q).as_('status'))
+        rank = Case(*((status.status == s, r)
+                for s, r in QUALIFICATION_RANK.items()))
+        best = status.select(status.party, status.type,
+            Min(rank).as_('rank'), group_by=[status.party, status.type])
         query = best.select(best.party,
             group_by=[best.party],
             having=Max(best.rank).in_(ranks or [-1]))
@@ -894,16 +897,38 @@ class Address(metaclass=PoolMeta):
         """Return the sales territory of the address: the one set, else
         the deepest territory matching its subdivision (or a parent
         subdivision)"""
+        return self.sales_territories([self]).get(self)
+
+    @classmethod
+    def sales_territories(cls, addresses):
+        """{address: its sales territory} (see get_sales_territory) for
+        the addresses that have one, in one search"""
         pool = Pool()
         Territory = pool.get('distributor.territory')
-        if self.territory:
-            return self.territory
-        subdivision = getattr(self, 'subdivision', None)
-        while subdivision:
-            territories = Territory.search([
-                    ('subdivision', '=', subdivision.id),
-                    ])
-            if territories:
-                return max(territories, key=lambda t: KIND_DEPTH[t.kind])
-            subdivision = subdivision.parent
-        return None
+        result, chains = {}, {}
+        for address in addresses:
+            if address.territory:
+                result[address] = address.territory
+                continue
+            chain = []
+            subdivision = getattr(address, 'subdivision', None)
+            while subdivision:
+                chain.append(subdivision.id)
+                subdivision = subdivision.parent
+            if chain:
+                chains[address] = chain
+        if chains:
+            by_subdivision = defaultdict(list)
+            for territory in Territory.search([
+                        ('subdivision', 'in', sorted(
+                                {s for c in chains.values() for s in c})),
+                        ]):
+                by_subdivision[territory.subdivision.id].append(territory)
+            for address, chain in chains.items():
+                for subdivision in chain:
+                    territories = by_subdivision.get(subdivision)
+                    if territories:
+                        result[address] = max(territories,
+                            key=lambda t: KIND_DEPTH[t.kind])
+                        break
+        return result

@@ -3,17 +3,19 @@
 import datetime as dt
 from collections import defaultdict
 
-from sql import Literal, Null
+from sql import Null
 from sql.conditionals import Case
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from . import validation
 from .exceptions import DistributorStateError, QualificationValidationError
+from .inbox import notify_staff
 
 TYPES = [
     ('business_license', "Business License"),
@@ -52,9 +54,11 @@ class Qualification(ModelSQL, ModelView):
         help="Leave empty for a qualification without end.")
     scan = fields.Binary("Scan", filename='scan_filename')
     scan_filename = fields.Char("Scan Filename")
-    status = fields.Selection(
-        STATUSES, "Status", readonly=True, required=True,
-        help="Updated every day by a scheduled task.")
+    status = fields.Function(fields.Selection(
+            STATUSES, "Status",
+            help="Expired: out of force (ended or not yet started); "
+            "expiring: ends within the warning days of the configuration."),
+        'get_status', searcher='search_status')
     notified = fields.Boolean(
         "Notified", readonly=True,
         help="Whether the staff were warned about its expiry.")
@@ -67,7 +71,6 @@ class Qualification(ModelSQL, ModelView):
         cls._sql_indexes.update({
                 Index(t, (t.party, Index.Range())),
                 Index(t, (t.valid_to, Index.Range())),
-                Index(t, (t.status, Index.Equality())),
                 })
         cls._order = [('valid_to', 'DESC NULLS FIRST'), ('id', 'DESC')]
 
@@ -80,8 +83,13 @@ class Qualification(ModelSQL, ModelView):
         return Pool().get('ir.date').today()
 
     @classmethod
-    def default_status(cls):
-        return 'valid'
+    def __register__(cls, module):
+        super().__register__(module)
+        # the status was a column updated by a daily task
+        for history in [False, True]:
+            table_h = cls.__table_handler__(module, history=history)
+            if table_h.column_exist('status'):
+                table_h.drop_column('status')
 
     @classmethod
     def default_notified(cls):
@@ -97,84 +105,56 @@ class Qualification(ModelSQL, ModelView):
         return Configuration(1).qualification_warning_days
 
     @classmethod
-    def compute_status(cls, valid_from, valid_to, today=None, days=None):
-        if today is None:
-            today = Pool().get('ir.date').today()
-        if days is None:
-            days = cls._warning_days()
-        if valid_to and valid_to < today:
-            return 'expired'
-        if valid_from and valid_from > today:
-            # Not yet in force: cannot serve an activation
-            return 'expired'
-        if valid_to and valid_to <= today + dt.timedelta(days=days):
-            return 'expiring'
-        return 'valid'
-
-    @classmethod
-    def create(cls, vlist):
-        vlist = [v.copy() for v in vlist]
-        for values in vlist:
-            values['status'] = cls.compute_status(
-                values.get('valid_from'), values.get('valid_to'))
-        return super().create(vlist)
-
-    @classmethod
-    def write(cls, *args):
-        super().write(*args)
-        changed = []
-        actions = iter(args)
-        for records, values in zip(actions, actions):
-            if {'valid_from', 'valid_to'} & set(values):
-                changed.extend(records)
-        by_status = defaultdict(list)
-        for record in changed:
-            by_status[cls.compute_status(
-                    record.valid_from, record.valid_to)].append(record)
-        to_write = []
-        for status, records in by_status.items():
-            values = {'status': status}
-            if status == 'valid':
-                values['notified'] = False
-            to_write.extend([records, values])
-        if to_write:
-            super().write(*to_write)
-
-    @classmethod
-    def update_status(cls, qualifications=None, date=None):
-        """Recompute the status of the qualifications (all when None) in one
-        UPDATE, and reset the warning flag of those valid again.
-
-        The daily task runs it over the whole table."""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        today = date or Pool().get('ir.date').today()
-        limit = today + dt.timedelta(days=cls._warning_days())
-        status = Case(
-            ((table.valid_to != Null) & (table.valid_to < today),
-                'expired'),
-            (table.valid_from > today, 'expired'),
+    def status_sql(cls, table, date=None):
+        """The status of the qualification in table as an SQL expression:
+        the one rule, used by the getter, the searcher, the order and the
+        distributor's own status.  date: the context's
+        qualification_date, else today"""
+        if date is None:
+            date = (Transaction().context.get('qualification_date')
+                or Pool().get('ir.date').today())
+        limit = date + dt.timedelta(days=cls._warning_days())
+        return Case(
+            ((table.valid_to != Null) & (table.valid_to < date), 'expired'),
+            # not yet in force: cannot serve an activation
+            (table.valid_from > date, 'expired'),
             ((table.valid_to != Null) & (table.valid_to <= limit),
                 'expiring'),
             else_='valid')
-        where = Literal(True)
-        if qualifications is not None:
-            ids = list(map(int, qualifications))
-            if not ids:
-                return
-            where = table.id.in_(ids)
-        cursor.execute(*table.update(
-                [table.status], [status], where=where))
-        cursor.execute(*table.update(
-                [table.notified], [Literal(False)],
-                where=where & (table.status == 'valid')
-                & (table.notified == Literal(True))))
-        cls._mark_cache_dirty()
 
     @classmethod
-    def _mark_cache_dirty(cls):
-        # Raw SQL updates bypass the record cache of the transaction
-        Transaction().counter += 1
+    def get_status(cls, qualifications, name):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        status = cls.status_sql(table)
+        result = {}
+        for sub in grouped_slice(qualifications):
+            cursor.execute(*table.select(table.id, status,
+                    where=reduce_ids(table.id, [q.id for q in sub])))
+            result.update(cursor)
+        return result
+
+    @classmethod
+    def search_status(cls, name, clause):
+        table = cls.__table__()
+        _, operator, value = clause[:3]
+        Operator = fields.SQL_OPERATORS[operator]
+        return [('id', 'in', table.select(table.id,
+                    where=Operator(cls.status_sql(table), value)))]
+
+    @classmethod
+    def order_status(cls, tables):
+        table, _ = tables[None]
+        return [cls.status_sql(table)]
+
+    @classmethod
+    def write(cls, *args):
+        # a new validity is warned about again
+        args = list(args)
+        for index in range(1, len(args), 2):
+            if {'valid_from', 'valid_to'} & set(args[index]):
+                args[index] = {'notified': False, **args[index]}
+        super().write(*args)
 
     @classmethod
     def check_valid_for_activation(cls, party):
@@ -207,52 +187,40 @@ class Qualification(ModelSQL, ModelView):
         sales rep of each distributor and the channel managers once.
 
         Returns the qualifications warned about."""
-        pool = Pool()
-        Notification = pool.get('res.notification')
-        ModelData = pool.get('ir.model.data')
-        User = pool.get('res.user')
-        Action = pool.get('ir.action')
-
-        cls.update_status(date=date)
-        to_warn = cls.search([
-                ('status', 'in', ['expiring', 'expired']),
-                ('notified', '=', False),
-                ('party.distributor_state', 'in', ['draft', 'active',
-                        'frozen']),
-                ], order=[('party', 'ASC'), ('valid_to', 'ASC')])
-        if not to_warn:
-            return []
-        manager_group = ModelData.get_id(
-            'distributor', 'group_channel_manager')
-        managers = User.search([('groups', '=', manager_group)])
-        action_id = Action.get_action_id(ModelData.get_id(
-                'distributor', 'act_qualification_form'))
-        notifications = []
-        for qualification in to_warn:
-            users = set(managers)
-            rep = qualification.party.sales_rep
-            if rep:
-                users.update(User.search([('employees', '=', rep.id)]))
-            msg_id = ('distributor.msg_qualification_expired_notification'
-                if qualification.status == 'expired'
-                else 'distributor.msg_qualification_expiring_notification')
-            for user in users:
-                with Transaction().set_context(language=user.language.code
-                        if user.language else None):
-                    label = gettext(msg_id,
-                        party=qualification.party.rec_name,
-                        qualification=qualification.rec_name,
-                        date=qualification.valid_to)
-                notifications.append({
-                        'user': user.id,
-                        'label': label,
-                        'icon': 'tryton-warning',
-                        'model': cls.__name__,
-                        'records': str([qualification.id]),
-                        'action': action_id,
-                        })
-        Notification.create(notifications)
-        cls.write(to_warn, {'notified': True})
+        Message = Pool().get('distributor.message')
+        with Transaction().set_context(qualification_date=date):
+            # valid again (a renewal, a licence come into force): warn
+            # about the next expiry
+            cls.write(cls.search([
+                        ('notified', '=', True),
+                        ('status', '=', 'valid'),
+                        ]), {'notified': False})
+            to_warn = cls.search([
+                    ('status', 'in', ['expiring', 'expired']),
+                    ('notified', '=', False),
+                    ('party.distributor_state', 'in', ['draft', 'active',
+                            'frozen']),
+                    ], order=[('party', 'ASC'), ('valid_to', 'ASC')])
+            items, messages = [], []
+            for qualification in to_warn:
+                msg_id = (
+                    'distributor.msg_qualification_expired_notification'
+                    if qualification.status == 'expired' else
+                    'distributor.msg_qualification_expiring_notification')
+                kwargs = {
+                    'party': qualification.party.rec_name,
+                    'qualification': qualification.rec_name,
+                    'date': qualification.valid_to,
+                    }
+                items.append((qualification, qualification.party, msg_id,
+                        kwargs))
+                messages.append((qualification.party, msg_id,
+                        qualification, kwargs, None))
+        if to_warn:
+            notify_staff(items, 'distributor.act_qualification_form')
+            # and the distributor itself, in its inbox
+            Message.post(messages)
+            cls.write(to_warn, {'notified': True})
         return to_warn
 
     @classmethod

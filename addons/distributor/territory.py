@@ -130,6 +130,29 @@ class Territory(
                         ], order=[])))
 
     @classmethod
+    def areas(cls, groups):
+        """{key: ids of the territories and of every territory below} of
+        {key: territories}, in one search whatever the number of keys"""
+        roots = {int(t) for territories in groups.values()
+            for t in territories}
+        below = defaultdict(set)
+        if roots:
+            for territory in cls.search([
+                        ('parent', 'child_of', sorted(roots)),
+                        ], order=[]):
+                below[territory.parent.id if territory.parent else None].add(
+                    territory.id)
+
+        def area(ids):
+            result, level = set(), set(ids)
+            while level:
+                result |= level
+                level = {c for t in level for c in below[t]} - result
+            return result
+        return {key: area(map(int, territories))
+            for key, territories in groups.items()}
+
+    @classmethod
     def territories_of_employees(cls, employee_ids):
         """Return the ids of the territories the employees are responsible
         for, with every territory below them.

@@ -11,7 +11,6 @@ state nor the other workflow fields can be written by a client; an order
 is locked with its lines once submitted (the document base)."""
 import datetime as dt
 import weakref
-from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from distributor import validation
 from distributor.access import check_caller, entry_point, resolve, trusted
+from distributor.inbox import notify_staff
 from distributor.document import (
     Document, DocumentLine, DocumentLog, ReasonWizard, serialize)
 
@@ -435,9 +435,11 @@ class Sale(Document, metaclass=PoolMeta):
             cls._dms_prepare(sales)
             sales = cls.browse(sales)
             cls.check_channel_rules(sales)
+            territories = Pool().get('party.address').sales_territories(
+                {s.shipment_address for s in sales})
             to_write = []
             for sale in sales:
-                territory = sale.shipment_address.get_sales_territory()
+                territory = territories[sale.shipment_address]
                 to_write.extend([[sale], {
                             'distributor_tier': (
                                 sale.party.distributor_tier.id
@@ -797,63 +799,19 @@ class Sale(Document, metaclass=PoolMeta):
     # Notifications -----------------------------------------------------
 
     @classmethod
-    def _dms_staff_users(cls, sales):
-        "{sale: users} the sales rep of the distributor and channel managers"
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        manager_group = ModelData.get_id(
-            'distributor', 'group_channel_manager')
-        with trusted():
-            managers = User.search([('groups', '=', manager_group)])
-            reps = {s.party.sales_rep for s in sales if s.party.sales_rep}
-            rep_users = defaultdict(list)
-            if reps:
-                for user in User.search([
-                            ('employees', 'in', list(map(int, reps))),
-                            ]):
-                    for employee in user.employees:
-                        rep_users[employee.id].append(user)
-        result = {}
-        for sale in sales:
-            users = set(managers)
-            if sale.party.sales_rep:
-                users.update(rep_users[sale.party.sales_rep.id])
-            result[sale] = users
-        return result
-
-    @classmethod
     def _dms_notify_staff(cls, sales, msg_id):
-        pool = Pool()
-        Notification = pool.get('res.notification')
-        ModelData = pool.get('ir.model.data')
-        Action = pool.get('ir.action')
-        action_id = Action.get_action_id(ModelData.get_id(
-                'distributor_sale', 'act_order_form'))
-        vlist = []
-        for sale, users in cls._dms_staff_users(sales).items():
-            for user in users:
-                with Transaction().set_context(language=user.language.code
-                        if user.language else None):
-                    label = gettext('distributor_sale.' + msg_id,
-                        order=sale.rec_name, distributor=sale.party.rec_name)
-                vlist.append({
-                        'user': user.id,
-                        'label': label,
-                        'icon': 'tryton-sale',
-                        'model': cls.__name__,
-                        'records': str([sale.id]),
-                        'action': action_id,
-                        })
-        with trusted():
-            Notification.create(vlist)
+        "Tell the distributor's sales rep and the channel managers"
+        notify_staff([(s, s.party, 'distributor_sale.' + msg_id,
+                    {'order': s.rec_name, 'distributor': s.party.rec_name})
+                for s in sales],
+            'distributor_sale.act_order_form', icon='tryton-sale')
 
     @classmethod
     def _dms_notify_distributor(cls, sales, msg_id, body=None):
+        "Post to the distributor's inbox"
         Message = Pool().get('distributor.message')
-        with trusted():
-            Message.post([(s.party, 'distributor_sale.' + msg_id, s,
-                        {'order': s.rec_name}, body) for s in sales])
+        Message.post([(s.party, 'distributor_sale.' + msg_id, s,
+                    {'order': s.rec_name}, body) for s in sales])
 
     @classmethod
     def dms_remind_pending(cls):
@@ -934,11 +892,12 @@ class Sale(Document, metaclass=PoolMeta):
             if kind == 'return':
                 quantity = -quantity
             gift = validation.flag(values.get('gift', False), 'gift')
+            # priced once, for its quantity (the price list is
+            # Tryton's, two queries a line)
             line = Line(sale=sale, type='line', product=product,
                 quantity=quantity, gift=gift)
             line.on_change_product()
             line.quantity = quantity
-            line.on_change_quantity()
             if line.gift:
                 line.unit_price = Decimal(0)
             sale_lines.append(line)
@@ -1213,3 +1172,12 @@ class Receive(Wizard):
                 l.line.id: l.received_quantity for l in self.start.lines},
             note=self.start.note)
         return 'end'
+
+
+class Message(metaclass=PoolMeta):
+    __name__ = 'distributor.message'
+
+    @classmethod
+    def _get_origin(cls):
+        return super()._get_origin() + [
+            'sale.sale', 'distributor.sale.discrepancy']

@@ -82,6 +82,7 @@ class Sale(metaclass=PoolMeta):
         adding a rule adds its own)"""
         pool = Pool()
         Territory = pool.get('distributor.territory')
+        Address = pool.get('party.address')
         PriceFloor = pool.get('distributor.price_floor')
         Configuration = pool.get('distributor.configuration')
         Party = pool.get('party.party')
@@ -90,8 +91,10 @@ class Sale(metaclass=PoolMeta):
         context.lang = Lang.get()
         context.config = Configuration(1)
         parties = {s.party for s in sales if s.party}
-        context.areas = {p.id: Territory.area(p.territories)
-            for p in parties}
+        context.areas = Territory.areas({p.id: p.territories
+                for p in parties})
+        context.sales_territories = Address.sales_territories(
+            {s.shipment_address for s in sales if s.shipment_address})
         products = {l.product for s in sales for l in s.line_lines
             if l.product}
         context.authorized = Party.dms_authorized_products(
@@ -217,7 +220,7 @@ class Sale(metaclass=PoolMeta):
     def _dms_rule_territory(cls, sale, context):
         "The delivery address lies in the distributor's territories"
         address = sale.shipment_address
-        territory = address.get_sales_territory() if address else None
+        territory = context.sales_territories.get(address)
         if not address:
             return cls._dms_message('msg_rule_territory_no_address', context)
         if not territory:

@@ -1,7 +1,8 @@
 # This file is part of the DMS project.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 from trytond.model import fields
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Id
 
 # one-sided z-scores of the normal distribution for a cycle service level
 SERVICE_LEVELS = [
@@ -39,6 +40,22 @@ class Configuration(metaclass=PoolMeta):
         "Expiry Alert Days", required=True,
         domain=[('stock_expiry_days', '>=', 0)],
         help="Lots expiring within this many days raise an expiry alert.")
+
+    transfer_sequence = fields.Many2One(
+        'ir.sequence', "Transfer Sequence", required=True,
+        domain=[
+            ('sequence_type', '=',
+                Id('distributor_stock', 'sequence_type_transfer')),
+            ],
+        help="Numbers the stock transfers when they are requested.")
+
+    @classmethod
+    def default_transfer_sequence(cls):
+        ModelData = Pool().get('ir.model.data')
+        try:
+            return ModelData.get_id('distributor_stock', 'sequence_transfer')
+        except KeyError:
+            return None
 
     @classmethod
     def default_stock_history_days(cls):

@@ -14,7 +14,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
 from distributor import validation
-from distributor.access import entry_point
+from distributor.access import entry_point, trusted
 from distributor.document import Document, DocumentLine, DocumentLog
 from distributor.exceptions import RecordNotFound
 
@@ -109,7 +109,11 @@ class Inventory(Document, metaclass=PoolMeta):
         super().confirm(inventories)
         parties = {i.distributor for i in inventories if i.distributor}
         if parties:
-            Alert.refresh(list(parties))
+            # the caller may confirm the counts (the button's groups and
+            # rules): the alerts of their distributors follow, whatever
+            # the caller reads of stock periods and levels
+            with trusted():
+                Alert.refresh(list(parties))
 
     @classmethod
     def _dms_check_owner(cls, inventory, party, draft=True):

@@ -61,32 +61,20 @@ class Location(metaclass=PoolMeta):
 
     @classmethod
     def _set_warehouse_parent(cls, locations):
-        """Put the storage of new distributor warehouses under them with
-        one statement each and one tree update
-
-        Tryton writes each child's parent separately, and each write
-        validates every warehouse again: quadratic when a network of
-        distributors is activated at once.  The trees built here are valid
-        by construction."""
+        """Put the storage of new distributor warehouses under them in one
+        write (Tryton's save does the same for the others): one update of
+        the tree for a whole network activated at once"""
         channel = [l for l in locations
             if l.type == 'warehouse' and l.distributor
             and l.storage_location and not l.storage_location.parent]
         super()._set_warehouse_parent(
             [l for l in locations if l not in channel])
-        if not channel:
-            return
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        table = cls.__table__()
+        to_write = []
         for warehouse in channel:
-            cursor.execute(*table.update([table.parent], [warehouse.id],
-                    where=table.id == warehouse.storage_location.id))
-        storages = [l.storage_location.id for l in channel]
-        cls._update_mptt(['parent'], [storages])
-        # as ModelStorage.write: the records read before are stale
-        transaction.counter += 1
-        for cache in transaction.cache.values():
-            cache.pop(cls.__name__, None)
+            to_write.extend([[warehouse.storage_location],
+                    {'parent': warehouse.id}])
+        if to_write:
+            cls.write(*to_write)
 
     @classmethod
     def brand_storage(cls):

@@ -15,10 +15,12 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.rpc import RPC
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from distributor import validation
 from distributor.access import entry_point, trusted
+from distributor.inbox import notify_staff
 from distributor.document import Document
 from distributor.exceptions import RecordNotFound
 from trytond.wizard import StateAction, StateTransition, Wizard
@@ -475,7 +477,8 @@ class Alert(Document, ModelSQL, ModelView):
         location = Location.__table__()
         cursor = Transaction().connection.cursor()
         result = set()
-        for sub_ids in _chunks(party_ids):
+        for sub_ids in grouped_slice(party_ids):
+            sub_ids = list(sub_ids)
             cursor.execute(*move.join(location,
                     condition=move.to_location == location.id
                     ).select(location.distributor, move.product,
@@ -492,7 +495,8 @@ class Alert(Document, ModelSQL, ModelView):
         sell-out between start and end"""
         cursor = Transaction().connection.cursor()
         result = {}
-        for sub_ids in _chunks(party_ids):
+        for sub_ids in grouped_slice(party_ids):
+            sub_ids = list(sub_ids)
             daily = sellout_query(start, end, sub_ids)
             cursor.execute(*daily.select(
                     daily.distributor, daily.product,
@@ -526,7 +530,8 @@ class Alert(Document, ModelSQL, ModelView):
         template = Template.__table__()
         line_uom = Uom.__table__()
         default_uom = Uom.__table__()
-        for sub_ids in _chunks(party_ids):
+        for sub_ids in grouped_slice(party_ids):
+            sub_ids = list(sub_ids)
             cursor.execute(*line
                 .join(sale, condition=line.sale == sale.id)
                 .join(product, condition=line.product == product.id)
@@ -552,7 +557,8 @@ class Alert(Document, ModelSQL, ModelView):
 
         transfer = Transfer.__table__()
         tline = TransferLine.__table__()
-        for sub_ids in _chunks(party_ids):
+        for sub_ids in grouped_slice(party_ids):
+            sub_ids = list(sub_ids)
             cursor.execute(*tline
                 .join(transfer, condition=tline.transfer == transfer.id)
                 .select(transfer.to_party, tline.product,
@@ -568,8 +574,6 @@ class Alert(Document, ModelSQL, ModelView):
     def refresh(cls, parties=None):
         """Bring the open alerts up to date: new ones are created and
         notified, changed ones updated, cleared ones resolved"""
-        pool = Pool()
-        Party = pool.get('party.party')
         suggestions = cls.compute_suggestions(parties)
         domain = [('state', '=', 'open')]
         if parties is not None:
@@ -602,10 +606,10 @@ class Alert(Document, ModelSQL, ModelView):
                         'closed_at': dt.datetime.now(),
                         })
             created = []
-            for sub in _chunks(to_create, 1000):
-                created.extend(cls.create(sub))
+            for sub in grouped_slice(to_create):
+                created.extend(cls.create(list(sub)))
         if created:
-            cls._notify(created, Party)
+            cls._notify(created)
         return created
 
     @classmethod
@@ -614,19 +618,14 @@ class Alert(Document, ModelSQL, ModelView):
         cls.refresh()
 
     @classmethod
-    def _notify(cls, alerts, Party):
+    def _notify(cls, alerts):
         """A message to each distributor and a notification to its sales
         rep's users for the new alerts"""
-        pool = Pool()
-        Message = pool.get('distributor.message')
-        Notification = pool.get('res.notification')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        Action = pool.get('ir.action')
+        Message = Pool().get('distributor.message')
         by_party = defaultdict(list)
         for alert in alerts:
             by_party[alert.party].append(alert)
-        items = []
+        items, notifications = [], []
         for party, party_alerts in by_party.items():
             kinds = defaultdict(int)
             for alert in party_alerts:
@@ -636,37 +635,14 @@ class Alert(Document, ModelSQL, ModelView):
                         'expiry': kinds['expiry']},
                     '\n'.join(f'{a.product.rec_name}: {a.advice}'
                         for a in party_alerts[:50])))
-        action_id = Action.get_action_id(ModelData.get_id(
-                'distributor_stock', 'act_alert_form'))
-        vlist = []
-        with trusted():
-            Message.post(items)
-            reps = {p.sales_rep.id for p in by_party if p.sales_rep}
-            users = defaultdict(list)
-            if reps:
-                for user in User.search([('employees', 'in', list(reps))]):
-                    for employee in user.employees:
-                        users[employee.id].append(user)
-            for party, party_alerts in by_party.items():
-                if not party.sales_rep:
-                    continue
-                for user in users[party.sales_rep.id]:
-                    with Transaction().set_context(language=user.language.code
-                            if user.language else None):
-                        label = gettext(
-                            'distributor_stock.msg_notify_alerts',
-                            distributor=party.rec_name,
-                            count=len(party_alerts))
-                    vlist.append({
-                            'user': user.id,
-                            'label': label,
-                            'icon': 'tryton-warning',
-                            'model': cls.__name__,
-                            'records': str([a.id for a in party_alerts]),
-                            'action': action_id,
-                            })
-            if vlist:
-                Notification.create(vlist)
+            notifications.append((party_alerts, party,
+                    'distributor_stock.msg_notify_alerts',
+                    {'distributor': party.rec_name,
+                        'count': len(party_alerts)}))
+        Message.post(items)
+        # the sales rep only: the managers see the alerts in their list
+        notify_staff(notifications, 'distributor_stock.act_alert_form',
+            managers=False)
 
     @classmethod
     def create_replenishment_orders(cls, alerts):
@@ -762,13 +738,6 @@ class Alert(Document, ModelSQL, ModelView):
     @Workflow.transition('ordered')
     def _order_alerts(cls, alerts):
         cls.write(alerts, {'closed_at': dt.datetime.now()})
-
-
-def _chunks(values, size=None):
-    values = list(values)
-    size = size or 1000
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
 
 
 class CreateOrders(Wizard):

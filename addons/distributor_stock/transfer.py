@@ -326,12 +326,9 @@ class Transfer(Document, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('requested')
     def request(cls, transfers):
-        pool = Pool()
-        Sequence = pool.get('ir.sequence')
-        ModelData = pool.get('ir.model.data')
+        Configuration = Pool().get('distributor.configuration')
         cls.check_requestable(transfers)
-        sequence = Sequence(ModelData.get_id(
-                'distributor_stock', 'sequence_transfer'))
+        sequence = Configuration(1).transfer_sequence
         for transfer in transfers:
             if not transfer.number:
                 transfer.number = sequence.get()

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from trytond.model import fields
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Id
 
 
 class Configuration(metaclass=PoolMeta):
@@ -31,6 +32,23 @@ class Configuration(metaclass=PoolMeta):
         domain=[('store_lead_time_days', '>=', 0)],
         help="Days from a store's order to its delivery, when the store's "
         "limit gives none.")
+
+    channel_order_sequence = fields.Many2One(
+        'ir.sequence', "Channel Order Sequence", required=True,
+        domain=[
+            ('sequence_type', '=',
+                Id('distributor_store', 'sequence_type_channel_order')),
+            ],
+        help="Numbers the orders of stores and downstream distributors.")
+
+    @classmethod
+    def default_channel_order_sequence(cls):
+        ModelData = Pool().get('ir.model.data')
+        try:
+            return ModelData.get_id(
+                'distributor_store', 'sequence_channel_order')
+        except KeyError:
+            return None
 
     @classmethod
     def default_store_lead_time_days(cls):

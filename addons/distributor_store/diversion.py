@@ -16,7 +16,8 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
 from distributor import validation
-from distributor.access import entry_point, trusted
+from distributor.access import entry_point
+from distributor.inbox import notify_staff
 from distributor.document import Document, DocumentLine, DocumentLog
 from distributor.exceptions import RecordNotFound
 
@@ -371,34 +372,13 @@ class DiversionIncident(Document, ModelSQL, ModelView):
     @classmethod
     def _notify(cls, incidents):
         "Tell the channel managers (res.notification)"
-        pool = Pool()
-        Notification = pool.get('res.notification')
-        ModelData = pool.get('ir.model.data')
-        User = pool.get('res.user')
-        Action = pool.get('ir.action')
-        group = ModelData.get_id('distributor', 'group_channel_manager')
-        action_id = Action.get_action_id(ModelData.get_id(
-                'distributor_store', 'act_incident_form'))
-        users = User.search([('groups', '=', group)])
-        notifications = []
-        for user in users:
-            with Transaction().set_context(
-                    language=user.language.code if user.language else None):
-                for incident in incidents:
-                    notifications.append(Notification(
-                            user=user,
-                            label=gettext(
-                                'distributor_store.msg_incident_notification',
-                                lot=incident.lot.rec_name,
-                                store=incident.store.rec_name,
-                                distributor=incident.shipped_to.rec_name),
-                            icon='tryton-warning',
-                            model=cls.__name__,
-                            records=str([incident.id]),
-                            action=action_id))
-        if notifications:
-            with trusted():
-                Notification.save(notifications)
+        notify_staff([(i, i.shipped_to, 'distributor_store.'
+                    'msg_incident_notification', {
+                        'lot': i.lot.rec_name,
+                        'store': i.store.rec_name,
+                        'distributor': i.shipped_to.rec_name,
+                        }) for i in incidents],
+            'distributor_store.act_incident_form', reps=False)
 
 
 class DiversionIncidentLog(DocumentLog, ModelSQL, ModelView):

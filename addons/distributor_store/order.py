@@ -2,31 +2,35 @@
 # of this repository contains the full copyright notices and license terms.
 """Channel orders: what a distributor sells on, to its stores, its
 terminal customers and its downstream distributors.  They move channel
-stock and write nothing in the brand's books."""
+stock and write nothing in the brand's books.
+
+The document, its lines, workflow, notifications and wizards; its rules
+are in order_rule.py, its portal API in order_api.py, its stock hooks in
+stock.py."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
 from sql.aggregate import Count, Sum
+from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
-from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from distributor import validation
-from distributor.access import entry_point, trusted
+from distributor.access import trusted
 from distributor.document import (
     Document, DocumentLine, DocumentLog, ReasonWizard, serialize)
-from distributor.exceptions import RecordNotFound
 from distributor_stock.exceptions import TransferError
+from distributor_stock.level import storage_moves
 from distributor_stock.transfer import pick_lots
 
-from .exceptions import DiversionError, StoreOrderError
+from .exceptions import StoreOrderError
 
 STATES = [
     ('draft', "Draft"),
@@ -221,15 +225,6 @@ class ChannelOrder(Document, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
-        cls.__rpc__.update({
-                'dms_create_channel_order': RPC(readonly=False),
-                'dms_list_channel_orders': RPC(),
-                'dms_approve_channel_orders': RPC(readonly=False),
-                'dms_reject_channel_orders': RPC(readonly=False),
-                'dms_deliver_channel_orders': RPC(readonly=False),
-                'dms_receive_channel_order': RPC(readonly=False),
-                'dms_cancel_channel_orders': RPC(readonly=False),
-                })
 
     @classmethod
     def default_state(cls):
@@ -319,18 +314,54 @@ class ChannelOrder(Document, ModelSQL, ModelView):
         return result
 
     @classmethod
+    def _backordered_query(cls, where=None):
+        """The ids of the approved orders (under where) whose seller's
+        storage cannot cover a product now, in one query: the searcher and
+        the getter share it"""
+        pool = Pool()
+        Line = pool.get('distributor.channel.order.line')
+        order = cls.__table__()
+        line = Line.__table__()
+        condition = order.state == 'approved'
+        if where is not None:
+            condition &= where(order)
+        wanted = line.join(order, condition=line.order == order.id).select(
+            order.id.as_('order'), order.seller.as_('seller'),
+            line.product.as_('product'), Sum(line.quantity).as_('quantity'),
+            where=condition,
+            group_by=[order.id, order.seller, line.product])
+        sellers = order.select(order.seller, where=condition)
+        moves = storage_moves(
+            location_where=lambda l: l.distributor.in_(sellers))
+        stock = moves.select(moves.distributor, moves.product,
+            Sum(moves.qty).as_('quantity'),
+            group_by=[moves.distributor, moves.product])
+        return wanted.join(stock, 'LEFT',
+            condition=(stock.distributor == wanted.seller)
+            & (stock.product == wanted.product)
+            ).select(wanted.order,
+                where=wanted.quantity
+                > Coalesce(stock.quantity, 0) + 1e-9,
+                group_by=[wanted.order])
+
+    @classmethod
     def get_backordered(cls, orders, name):
-        short = cls._shortages(orders)
-        return {o.id: o.id in short for o in orders}
+        cursor = Transaction().connection.cursor()
+        result = {o.id: False for o in orders}
+        for sub in grouped_slice([o.id for o in orders]):
+            sub = list(sub)
+            cursor.execute(*cls._backordered_query(
+                    lambda order: reduce_ids(order.id, sub)))
+            result.update((order_id, True) for order_id, in cursor)
+        return result
 
     @classmethod
     def search_backordered(cls, name, clause):
         _, operator, value = clause
-        approved = cls.search([('state', '=', 'approved')], order=[])
-        ids = list(cls._shortages(approved))
+        query = cls._backordered_query()
         if (operator == '=') == bool(value):
-            return [('id', 'in', ids)]
-        return [('id', 'not in', ids)]
+            return [('id', 'in', query)]
+        return [('id', 'not in', query)]
 
     @classmethod
     def copy(cls, orders, default=None):
@@ -351,133 +382,15 @@ class ChannelOrder(Document, ModelSQL, ModelView):
         document base has checked the client's values before)"""
         pool = Pool()
         Party = pool.get('party.party')
-        Sequence = pool.get('ir.sequence')
-        ModelData = pool.get('ir.model.data')
+        Configuration = pool.get('distributor.configuration')
         values = super().preprocess_values(mode, values)
         values.pop('buyer_kind', None)
         if values.get('buyer'):
             values['buyer_kind'] = cls.kind_of(Party(values['buyer']))
         if mode == 'create' and not values.get('number'):
-            values['number'] = Sequence(ModelData.get_id(
-                    'distributor_store', 'sequence_channel_order')).get()
+            values['number'] = (
+                Configuration(1).channel_order_sequence.get())
         return values
-
-    # Rules -------------------------------------------------------------
-
-    def check_parties(self):
-        """The anti-diversion rules (窜货): the seller may trade and the
-        buyer is its own store (inside its territories), its own terminal
-        customer or its own downstream distributor"""
-        seller, buyer = self.seller, self.buyer
-        label = getattr(self, 'number', None) or ''
-        refusal = seller.trade_refusal()
-        if refusal:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_seller_frozen',
-                    order=label, reason=refusal))
-        kind = self.kind_of(buyer)
-        if kind == 'store':
-            if buyer.store_distributor != seller:
-                raise DiversionError(gettext(
-                        'distributor_store.msg_diversion_other_store',
-                        order=label, store=buyer.rec_name,
-                        distributor=seller.rec_name,
-                        owner=buyer.store_distributor.rec_name))
-            if not buyer.store_in_area():
-                raise DiversionError(gettext(
-                        'distributor_store.msg_diversion_territory',
-                        order=label, store=buyer.rec_name,
-                        distributor=seller.rec_name,
-                        territory=buyer.store_territory.rec_name))
-            if buyer.store_state != 'active':
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_store_closed',
-                        order=label, store=buyer.rec_name))
-        elif kind == 'customer':
-            if buyer.customer_distributor != seller:
-                raise DiversionError(gettext(
-                        'distributor_store.msg_diversion_not_downstream',
-                        order=label, buyer=buyer.rec_name,
-                        distributor=seller.rec_name))
-        elif kind == 'distributor':
-            if buyer.upstream != seller:
-                raise DiversionError(gettext(
-                        'distributor_store.msg_diversion_not_downstream',
-                        order=label, buyer=buyer.rec_name,
-                        distributor=seller.rec_name))
-            refusal = buyer.trade_refusal()
-            if refusal:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_buyer_frozen',
-                        order=label, reason=refusal))
-            if not buyer.distributor_storage:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_buyer_no_stock',
-                        order=label, distributor=buyer.rec_name))
-        else:
-            raise DiversionError(gettext(
-                    'distributor_store.msg_diversion_not_downstream',
-                    order=label, buyer=buyer.rec_name,
-                    distributor=seller.rec_name))
-
-    def check_lines(self):
-        """Lines present (at most the configured number), quantities
-        positive, products the seller (and a distributor buyer) may
-        sell"""
-        Party = Pool().get('party.party')
-        label = getattr(self, 'number', None) or ''
-        if not self.lines:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_no_lines',
-                    order=label))
-        maximum = validation.limits().max_lines
-        if len(self.lines) > maximum:
-            raise StoreOrderError(gettext(
-                    'distributor_store.msg_order_too_many_lines',
-                    order=label, maximum=maximum))
-        parties = [self.seller] + (
-            [self.buyer] if self.kind_of(self.buyer) == 'distributor'
-            else [])
-        authorized = Party.dms_authorized_products(
-            parties, [l.product for l in self.lines])
-        for line in self.lines:
-            if line.quantity is None or not line.quantity > 0:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_quantity',
-                        order=label, product=line.product.rec_name,
-                        quantity=line.quantity))
-            lot = getattr(line, 'lot', None)
-            if lot and lot.product != line.product:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_lot_product',
-                        lot=lot.rec_name,
-                        product=line.product.rec_name))
-            for party in parties:
-                if line.product.id not in authorized[party.id]:
-                    raise StoreOrderError(gettext(
-                            'distributor_store.msg_order_unauthorized',
-                            order=label,
-                            product=line.product.rec_name,
-                            distributor=party.rec_name))
-
-    def set_prices(self):
-        """Price the lines from the seller's store price list and check
-        the brand's bounds"""
-        pool = Pool()
-        Price = pool.get('distributor.store.price')
-        Bound = pool.get('distributor.store.price.bound')
-        products = {l.product for l in self.lines}
-        prices = Price.prices_for(self.seller, products)
-        bounds = Bound.bounds_for(self.seller, products)
-        for line in self.lines:
-            if line.promotion_gift:
-                continue
-            price = prices[line.product.id]
-            Bound.check_price(self.seller, line.product, price, bounds)
-            line.base_price = price
-            line.unit_price = price
-            line.discount = ZERO
-            line.promotion = None
 
     # Workflow ----------------------------------------------------------
 
@@ -486,12 +399,10 @@ class ChannelOrder(Document, ModelSQL, ModelView):
     @Workflow.transition('submitted')
     def submit(cls, orders):
         pool = Pool()
-        Sequence = pool.get('ir.sequence')
-        ModelData = pool.get('ir.model.data')
+        Configuration = pool.get('distributor.configuration')
         Line = pool.get('distributor.channel.order.line')
         Promotion = pool.get('distributor.store.promotion')
-        sequence = Sequence(ModelData.get_id(
-                'distributor_store', 'sequence_channel_order'))
+        sequence = Configuration(1).channel_order_sequence
         cls.dms_serialize(orders)
         Line.delete([l for o in orders for l in o.lines if l.promotion_gift])
         orders = cls.browse(list(map(int, orders)))
@@ -846,162 +757,15 @@ class ChannelOrder(Document, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         ids = list(map(int, buyers))
         result = {}
-        for index in range(0, len(ids), 1000):
+        for sub in grouped_slice(ids):
             cursor.execute(*line.select(line.buyer, Count(line.id),
                     Sum(line.billed_amount),
-                    where=line.buyer.in_(ids[index:index + 1000])
+                    where=reduce_ids(line.buyer, list(sub))
                     & line.state.in_(DELIVERED),
                     group_by=[line.buyer]))
             for buyer, count, amount in cursor:
                 result[buyer] = (count, Decimal(str(amount or 0)))
         return result
-
-    # Portal API --------------------------------------------------------
-
-    @classmethod
-    def _dms_check_side(cls, party, orders, side):
-        "The orders must be party's, as seller or as buyer"
-        for order in orders:
-            if getattr(order, side) != party:
-                raise RecordNotFound(gettext(
-                        'distributor.msg_record_not_found',
-                        model=cls.__names__()['model'], id=order.id))
-        return orders
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor', 'store'],
-            'buyer': ['distributor', 'store', 'customer']})
-    def dms_create_channel_order(cls, party, lines, buyer=None,
-            submit=False, comment=None):
-        """Create a channel order; returns its id.
-
-        A store orders from its distributor; a distributor orders from its
-        upstream (no buyer) or enters an order for its own store, terminal
-        customer or downstream distributor (buyer).  lines are dicts with
-        product (id or code), quantity and optionally lot."""
-        pool = Pool()
-        Product = pool.get('product.product')
-        Line = pool.get('distributor.channel.order.line')
-        field = gettext('distributor_store.msg_field_lines')
-        lines = validation.lines(lines, field)
-        for values in lines:
-            validation.keys(values, field, {'product', 'lot', 'quantity'})
-        comment = validation.text(comment, gettext(
-                'distributor_store.msg_field_comment'))
-        submit = validation.flag(submit, 'submit')
-        if party.is_store:
-            buyer, seller = party, party.store_distributor
-        elif buyer is None:
-            buyer, seller = party, party.upstream
-            if seller is None:
-                raise StoreOrderError(gettext(
-                        'distributor_store.msg_order_no_upstream',
-                        distributor=party.rec_name))
-        else:
-            seller = party
-        order = cls(seller=seller, buyer=buyer, comment=comment,
-            company=cls.default_company(), currency=cls.default_currency(),
-            date=cls.default_date(), buyer_kind=cls.kind_of(buyer))
-        resolved = Product.dms_resolve_products_lots(
-            [(v.get('product'), v.get('lot')) for v in lines])
-        order.lines = [Line(product=product, lot=lot,
-                quantity=validation.quantity(values.get('quantity'),
-                    product.rec_name, unit=product.default_uom))
-            for values, (product, lot) in zip(lines, resolved)]
-        # the rules are checked before anything is written
-        order.check_parties()
-        order.check_lines()
-        order.save()
-        if submit:
-            cls.submit([order])
-        return order.id
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor', 'store']})
-    def dms_list_channel_orders(cls, party, role='seller', states=None):
-        "The party's channel orders as seller or as buyer, as dicts"
-        role = validation.choice(role, 'role', ['seller', 'buyer'])
-        domain = [(role, '=', party.id)]
-        if states is not None:
-            if not isinstance(states, (list, tuple)):
-                states = [states]
-            domain.append(('state', 'in', [
-                        validation.choice(s, 'states', STATES)
-                        for s in states]))
-        orders = cls.search(domain)
-        return [{
-                'id': o.id,
-                'number': o.number,
-                'date': o.date.isoformat(),
-                'seller': o.seller.rec_name,
-                'buyer': o.buyer.rec_name,
-                'state': o.state,
-                'backordered': o.backordered,
-                'total': str(o.total_amount),
-                'lines': [{
-                        'id': l.id,
-                        'product': l.product.code,
-                        'quantity': l.quantity,
-                        'unit_price': str(l.unit_price)
-                        if l.unit_price is not None else None,
-                        'discount': str(l.discount or 0),
-                        'gift': l.promotion_gift,
-                        } for l in o.lines],
-                } for o in orders]
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor']},
-        records={'orders': None})
-    def dms_approve_channel_orders(cls, party, orders):
-        "The seller approves its submitted orders"
-        cls.approve(cls._dms_check_side(party, orders, 'seller'))
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor']},
-        records={'orders': None})
-    def dms_reject_channel_orders(cls, party, orders, reason):
-        "The seller rejects its submitted orders with a reason"
-        cls.reject_orders(cls._dms_check_side(party, orders, 'seller'),
-            reason)
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor']},
-        records={'orders': None})
-    def dms_deliver_channel_orders(cls, party, orders):
-        "The seller delivers its approved orders from its stock"
-        cls.deliver(cls._dms_check_side(party, orders, 'seller'))
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor', 'store']},
-        record={'order': None})
-    def dms_receive_channel_order(cls, party, order, quantities=None,
-            scans=None):
-        """The buyer confirms the receipt: quantities per line id, or the
-        scanned codes (see product.product dms_resolve_scans) that are
-        counted per product; lines not counted were not received"""
-        Product = Pool().get('product.product')
-        order, = cls._dms_check_side(party, [order], 'buyer')
-        if scans is not None:
-            counted = defaultdict(float)
-            for scan in Product.dms_resolve_scans(scans):
-                counted[scan['product']] += scan['quantity']
-            quantities = {}
-            for line in order.lines:
-                take = min(counted[line.product.id],
-                    line.delivered_quantity or 0)
-                quantities[line.id] = take
-                counted[line.product.id] -= take
-        cls.receive_orders([order], quantities)
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor', 'store']},
-        records={'orders': None})
-    def dms_cancel_channel_orders(cls, party, orders, reason):
-        "The buyer cancels its orders before the seller approves them"
-        orders = cls._dms_check_side(party, orders, 'buyer')
-        cls.dms_check_state(orders, {'draft', 'submitted'})
-        cls.cancel_orders(orders, reason)
-
 
 class ChannelOrderLine(DocumentLine, ModelSQL, ModelView):
     "Channel Order Line"
@@ -1143,53 +907,6 @@ class ChannelOrderLine(DocumentLine, ModelSQL, ModelView):
             result.append((move.lot, take))
             quantity = self.unit.round(quantity - take)
         return result
-
-
-class Alert(metaclass=PoolMeta):
-    __name__ = 'distributor.stock.alert'
-
-    @classmethod
-    def _get_orders(cls):
-        return super()._get_orders() + ['distributor.channel.order']
-
-    @classmethod
-    def _dms_upstream_order(cls, party, lines):
-        "A draft channel order of the distributor to its upstream"
-        Order = Pool().get('distributor.channel.order')
-        return Order(Order.dms_create_channel_order(party, lines,
-                comment=gettext(
-                    'distributor_stock.msg_replenishment_comment')))
-
-    @classmethod
-    def _on_order(cls, parties):
-        """Channel orders to the upstream count as on order too, from
-        their submission to their delivery (then the goods wait in the
-        buyer's transit, counted there)"""
-        pool = Pool()
-        Order = pool.get('distributor.channel.order')
-        Line = pool.get('distributor.channel.order.line')
-        result = super()._on_order(parties)
-        order = Order.__table__()
-        line = Line.__table__()
-        cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([p.id for p in parties]):
-            cursor.execute(*line
-                .join(order, condition=line.order == order.id)
-                .select(order.buyer, line.product, Sum(line.quantity),
-                    where=reduce_ids(order.buyer, sub_ids)
-                    & order.state.in_(['submitted', 'approved']),
-                    group_by=[order.buyer, line.product]))
-            for party_id, product_id, quantity in cursor:
-                result[(party_id, product_id)] += quantity
-        return result
-
-
-class Move(metaclass=PoolMeta):
-    __name__ = 'stock.move'
-
-    @classmethod
-    def _get_origin(cls):
-        return super()._get_origin() + ['distributor.channel.order.line']
 
 
 class Message(metaclass=PoolMeta):

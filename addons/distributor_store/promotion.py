@@ -339,17 +339,23 @@ class Promotion(Document, ModelSQL, ModelView):
         pass
 
     @classmethod
-    def applicable(cls, seller, buyer, date):
-        "The active promotions of the seller for the store on the date"
-        if not buyer.is_store:
-            return []
-        return [p for p in cls.search([
-                    ('distributor', '=', seller.id),
-                    ('state', '=', 'active'),
-                    ('start_date', '<=', date),
-                    ('end_date', '>=', date),
-                    ], order=[('id', 'ASC')])
-            if not p.stores or buyer in p.stores]
+    def applicable(cls, orders):
+        """{order id: the active promotions of its seller for its store on
+        its date}, in one search for all the orders"""
+        orders = [o for o in orders if o.buyer.is_store]
+        if not orders:
+            return {}
+        promotions = cls.search([
+                ('distributor', 'in', list({o.seller.id for o in orders})),
+                ('state', '=', 'active'),
+                ('start_date', '<=', max(o.date for o in orders)),
+                ('end_date', '>=', min(o.date for o in orders)),
+                ], order=[('id', 'ASC')])
+        return {o.id: [p for p in promotions
+                if p.distributor == o.seller
+                and p.start_date <= o.date <= p.end_date
+                and (not p.stores or o.buyer in p.stores)]
+            for o in orders}
 
     def qualifies(self, product):
         return not self.products or product in self.products
@@ -369,8 +375,9 @@ class Promotion(Document, ModelSQL, ModelView):
         maximum = Configuration(1).store_promotion_max_discount
         usages, gifts, lines_to_save = [], [], []
         orders = Order.browse(list(map(int, orders)))
+        applicable = cls.applicable(orders)
         for order in orders:
-            promotions = cls.applicable(order.seller, order.buyer, order.date)
+            promotions = applicable.get(order.id, [])
             discount_amount = ZERO
             lines = [l for l in order.lines if not l.promotion_gift]
             used = defaultdict(lambda: [ZERO, 0.0])

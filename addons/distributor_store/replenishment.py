@@ -17,6 +17,7 @@ from distributor_stock.replenishment import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
@@ -79,13 +80,14 @@ class StoreLimit(ModelSQL, ModelView):
         received = Coalesce(line.received_quantity, line.delivered_quantity)
         cursor = Transaction().connection.cursor()
         result = {}
-        for index in range(0, len(store_ids), 1000):
+        for sub in grouped_slice(store_ids):
+            sub = list(sub)
             daily = line.join(order, condition=line.order == order.id
                 ).select(order.buyer.as_('store'),
                 line.product.as_('product'),
                 order.delivered_date.as_('date'),
                 Sum(received).as_('qty'),
-                where=order.buyer.in_(store_ids[index:index + 1000])
+                where=reduce_ids(order.buyer, sub)
                 & order.state.in_(['delivered', 'received', 'done'])
                 & (order.delivered_date >= start)
                 & (order.delivered_date <= end)
@@ -114,12 +116,13 @@ class StoreLimit(ModelSQL, ModelView):
         result = defaultdict(list)
         if start is None:
             return result
-        for index in range(0, len(store_ids), 1000):
+        for sub in grouped_slice(store_ids):
+            sub = list(sub)
             cursor.execute(*line.join(order,
                     condition=line.order == order.id
                     ).select(order.buyer, line.product, order.delivered_date,
                     Sum(received),
-                    where=order.buyer.in_(store_ids[index:index + 1000])
+                    where=reduce_ids(order.buyer, sub)
                     & order.state.in_(['delivered', 'received', 'done'])
                     & (order.delivered_date >= start),
                     group_by=[order.buyer, line.product,
@@ -142,10 +145,10 @@ class StoreLimit(ModelSQL, ModelView):
         cline = CheckLine.__table__()
         cursor = Transaction().connection.cursor()
         quantities, dates = defaultdict(float), {}
-        for index in range(0, len(store_ids), 1000):
-            sub = store_ids[index:index + 1000]
+        for sub in grouped_slice(store_ids):
+            sub = list(sub)
             latest = check.select(check.store, Max(check.date).as_('date'),
-                where=check.store.in_(sub) & (check.state == 'done'),
+                where=reduce_ids(check.store, sub) & (check.state == 'done'),
                 group_by=[check.store])
             cursor.execute(*check.join(latest,
                     condition=(latest.store == check.store)
@@ -167,9 +170,9 @@ class StoreLimit(ModelSQL, ModelView):
                     date = dt.date.fromisoformat(date)
                 dates[store] = date
                 quantities[(store, product)] += quantity or 0
-            for check_id, store in last.items():
-                if store not in dates:
-                    dates[store] = Check(check_id).date
+            for check in Check.browse([i for i, s in last.items()
+                        if s not in dates]):
+                dates[check.store.id] = check.date
         return quantities, dates
 
     @classmethod
@@ -181,11 +184,12 @@ class StoreLimit(ModelSQL, ModelView):
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
         result = {}
-        for index in range(0, len(store_ids), 1000):
+        for sub in grouped_slice(store_ids):
+            sub = list(sub)
             cursor.execute(*line.join(order,
                     condition=line.order == order.id
                     ).select(order.buyer, line.product, Sum(line.quantity),
-                    where=order.buyer.in_(store_ids[index:index + 1000])
+                    where=reduce_ids(order.buyer, sub)
                     & order.state.in_(['draft', 'submitted', 'approved']),
                     group_by=[order.buyer, line.product]))
             for store, product, quantity in cursor:

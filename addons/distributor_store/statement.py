@@ -191,7 +191,7 @@ class StorePaymentLog(DocumentLog, ModelSQL, ModelView):
 def ledger():
     """Signed amounts a store owes its distributor: delivered channel
     orders (+ billed amount) and posted payments (− amount); columns
-    distributor, store, date, amount, kind, origin"""
+    distributor, store, date, amount, kind, origin, reference"""
     pool = Pool()
     Order = pool.get('distributor.channel.order')
     Payment = pool.get('distributor.store.payment')
@@ -202,12 +202,14 @@ def ledger():
             order.buyer.as_('store'), order.delivered_date.as_('date'),
             Coalesce(order.billed_amount, 0).as_('amount'),
             Literal('order').as_('kind'), order.id.as_('origin'),
+            Coalesce(order.number, '').as_('reference'),
             where=order.state.in_(['delivered', 'received', 'done'])
             & order.buyer_kind.in_(['store', 'customer'])),
         payment.select(payment.distributor.as_('distributor'),
             payment.store.as_('store'), payment.date.as_('date'),
             (-payment.amount).as_('amount'),
             Literal('payment').as_('kind'), payment.id.as_('origin'),
+            Coalesce(payment.reference, '').as_('reference'),
             where=payment.state == 'posted'),
         all_=True)
 
@@ -294,10 +296,7 @@ class Statement(ModelSQL, ModelView):
     def statement(cls, distributor, store, start, end):
         """The statement of a store with its distributor between start and
         end: opening, the lines (date, kind, reference, debit, credit,
-        balance) and closing, in one query over the ledger"""
-        pool = Pool()
-        Order = pool.get('distributor.channel.order')
-        Payment = pool.get('distributor.store.payment')
+        balance) and closing, in two queries over the ledger"""
         rows = ledger()
         cursor = Transaction().connection.cursor()
         cursor.execute(*rows.select(
@@ -307,20 +306,16 @@ class Statement(ModelSQL, ModelView):
         opening, = cursor.fetchone()
         opening = _decimal(opening)
         cursor.execute(*rows.select(rows.date, rows.kind, rows.origin,
-                rows.amount,
+                rows.amount, rows.reference,
                 where=(rows.distributor == distributor.id)
                 & (rows.store == store.id) & (rows.date >= start)
                 & (rows.date <= end),
                 order_by=[rows.date, rows.kind, rows.origin]))
         balance = opening
         lines = []
-        for date, kind, origin, amount in cursor.fetchall():
+        for date, kind, origin, amount, reference in cursor.fetchall():
             amount = _decimal(amount)
             balance += amount
-            if kind == 'order':
-                reference = Order(origin).number
-            else:
-                reference = Payment(origin).reference or ''
             if isinstance(date, str):
                 date = dt.date.fromisoformat(date)
             lines.append({
