@@ -22,6 +22,7 @@ transactions of the whole suite go through the path that once turned them
 into autocommit on SQLite (see addons/distributor/sqlite.py)."""
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -96,6 +97,31 @@ def groups():
     yield 'tests', ROOT / 'tests', ROOT
 
 
+def ordered(tests):
+    """The tests in the order DMS_TEST_ORDER asks: as found (default),
+    reverse, or shuffle:SEED; classes stay together (one setUpClass each)
+    and the order applies to the classes and to the tests in each, so
+    that a test leaning on another's leftovers shows"""
+    order = os.environ.get('DMS_TEST_ORDER', '')
+    if not order:
+        return tests
+    classes = {}
+    for test in tests:
+        classes.setdefault(type(test), []).append(test)
+    groups = list(classes.values())
+    if order == 'reverse':
+        groups = [g[::-1] for g in groups[::-1]]
+    elif order.startswith('shuffle:'):
+        rng = random.Random(order.partition(':')[2])
+        rng.shuffle(groups)
+        for group in groups:
+            rng.shuffle(group)
+    else:
+        raise SystemExit(f'DMS_TEST_ORDER: {order}? reverse or shuffle:SEED')
+    print(f'test order: {order}')
+    return [t for g in groups for t in g]
+
+
 def run_group(start, top, patterns):
     loader = unittest.TestLoader()
     suite = loader.discover(str(start), top_level_dir=str(top))
@@ -109,7 +135,7 @@ def run_group(start, top, patterns):
     left = suite.countTestCases() - len(kept)
     if left:
         print(f'{left} tests left to the other backend')
-        suite = unittest.TestSuite(kept)
+    suite = unittest.TestSuite(ordered(kept))
     result = unittest.TextTestRunner(
         verbosity=1, resultclass=TimedResult).run(suite)
     slowest = sorted(result.durations, key=lambda d: -d[1])

@@ -455,12 +455,32 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
             Qualification.write([q_soon], {
                     'valid_to': today + dt.timedelta(days=10)})
             self.assertEqual(q_soon.status, 'expiring')
-            # Time passes: statuses are recomputed by the task
-            warned = Qualification.check_expiry(
-                date=today + dt.timedelta(days=11))
+            self.assertEqual(Qualification.search(
+                    [('status', '=', 'expiring')]), [q_soon])
+            # Time passes: the status is of the day, no task updates it
+            later = today + dt.timedelta(days=11)
+            warned = Qualification.check_expiry(date=later)
             self.assertEqual(warned, [q_soon])
-            self.assertEqual(Qualification(q_soon.id).status, 'expired')
-            self.assertEqual(fine.qualifications[0].status, 'valid')
+            self.assertEqual(Qualification(q_soon.id).status, 'expiring')
+            with Transaction().set_context(qualification_date=later):
+                self.assertEqual(Qualification(q_soon.id).status, 'expired')
+                self.assertEqual(
+                    Qualification(fine.qualifications[0].id).status, 'valid')
+                self.assertEqual(Qualification.search(
+                        [('status', '=', 'expired')]), [q_soon])
+                self.assertEqual(Qualification.search(
+                        [('status', 'in', ['valid', 'expiring'])],
+                        order=[('status', 'ASC'), ('id', 'ASC')]),
+                    [q for q in Qualification.search([],
+                            order=[('id', 'ASC')]) if q != q_soon])
+            # the distributor hears of it in its inbox, in its language
+            Message = pool.get('distributor.message')
+            message, = Message.search([('party', '=', soon.id)])
+            self.assertIn('BL-D2', message.subject)
+            self.assertEqual(message.origin, q_soon)
+            # written through the ORM: who and when are set
+            self.assertTrue(Qualification(q_soon.id).notified)
+            self.assertIsNotNone(Qualification(q_soon.id).write_date)
             notifications = Notification.search([])
             self.assertEqual(
                 sorted(n.user.login for n in notifications),
@@ -472,20 +492,43 @@ class DistributorTestCase(CompanyTestMixin, ModuleTestCase):
             Qualification.check_expiry(date=today + dt.timedelta(days=12))
             self.assertEqual(Notification.search_count([]), 3)
             Party = pool.get('party.party')
-            found = Party.search(
-                [('qualification_status', '=', 'expired')])
-            self.assertEqual(found, [soon])
-            self.assertEqual(Party(soon.id).qualification_status, 'expired')
+            with Transaction().set_context(qualification_date=later):
+                found = Party.search(
+                    [('qualification_status', '=', 'expired')])
+                self.assertEqual(found, [soon])
+                self.assertEqual(
+                    Party(soon.id).qualification_status, 'expired')
+            self.assertEqual(Party.search(
+                    [('qualification_status', '=', 'expiring')]), [soon])
             # a renewed licence supersedes the expired one
             Qualification.create([{
                         'party': soon.id, **license_values('BL-D2-2026')}])
-            self.assertEqual(Party(soon.id).qualification_status, 'valid')
-            self.assertEqual(Party.search(
-                    [('qualification_status', 'in', ['expiring', 'expired'])]),
-                [])
-            self.assertEqual(Party.search(
-                    [('qualification_status', '=', 'valid')],
-                    order=[('id', 'ASC')]), [fine, soon])
+            with Transaction().set_context(qualification_date=later):
+                self.assertEqual(
+                    Party(soon.id).qualification_status, 'valid')
+                self.assertEqual(Party.search([('qualification_status',
+                                'in', ['expiring', 'expired'])]), [])
+                self.assertEqual(Party.search(
+                        [('qualification_status', '=', 'valid')],
+                        order=[('id', 'ASC')]), [fine, soon])
+            # renewed: the old licence's warning flag stays, the new one
+            # is warned about in its turn
+            Qualification.write([q_soon], {
+                    'valid_to': today + dt.timedelta(days=400)})
+            self.assertFalse(Qualification(q_soon.id).notified)
+
+    @with_transaction()
+    def test_one_brand(self):
+        "A database holds one brand: a second company is refused"
+        pool = Pool()
+        Company = pool.get('company.company')
+        Party = pool.get('party.party')
+        company = create_company()
+        party, = Party.create([{'name': "Second Brand"}])
+        with self.assertRaisesRegex(UserError, 'one brand'):
+            Company.create([{'party': party.id,
+                        'currency': company.currency.id}])
+        self.assertEqual(Company.search([]), [company])
 
     @with_transaction()
     def test_qualification_validity(self):

@@ -63,6 +63,41 @@ def with_transaction(user=1, context=None):
 
 
 @contextmanager
+def count_queries():
+    """Count the SQL statements the block sends to the database, on
+    SQLite (its trace callback) and on PostgreSQL (a cursor class of the
+    connection): yields an object whose count and statements grow"""
+    from trytond import backend
+    counter = SimpleNamespace(count=0, statements=[])
+
+    def seen(statement):
+        statement = str(statement)
+        if statement.split(None, 1)[0].upper() not in {
+                'SAVEPOINT', 'RELEASE'}:
+            counter.count += 1
+            counter.statements.append(statement)
+    connection = Transaction().connection
+    if backend.name == 'sqlite':
+        connection.set_trace_callback(seen)
+        try:
+            yield counter
+        finally:
+            connection.set_trace_callback(None)
+    else:
+        factory = connection.cursor_factory
+
+        class Counting(factory):
+            def execute(self, query, *args, **kwargs):
+                seen(query)
+                return super().execute(query, *args, **kwargs)
+        connection.cursor_factory = Counting
+        try:
+            yield counter
+        finally:
+            connection.cursor_factory = factory
+
+
+@contextmanager
 def network():
     "A company with the three tiers and the territory tree, as context"
     company = create_company()
@@ -140,3 +175,89 @@ def create_distributor(code, tier, territories, upstream=None,
     if activate:
         Party.change_distributor_state([party], 'active')
     return party
+
+
+# Staff: who calls the entry points ------------------------------------
+
+# the groups of the roles of the README's security model
+ROLE_GROUPS = {
+    'admin': ['distributor.group_dms_admin'],
+    'manager': ['distributor.group_channel_manager'],
+    'rep': ['distributor.group_sales_rep'],
+    'accountant': ['distributor.group_dms_accountant'],
+    'plain': [],
+    }
+
+
+def make_user(login, groups, employee=None):
+    """Create a user of the context's company in groups (xml ids
+    'module.id'), employee becoming its employee"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    company = Transaction().context.get('company')
+    user, = User.create([{
+                'login': login,
+                'name': login,
+                'groups': [('add', [
+                            ModelData.get_id(*g.split('.')) for g in groups])],
+                'companies': [('add', [company])] if company else [],
+                'company': company,
+                'employees': [('add', [employee.id])] if employee else [],
+                'employee': employee.id if employee else None,
+                }])
+    return user
+
+
+def staff_user(role, login=None, employee=None):
+    """The user of role (a key of ROLE_GROUPS) named login (the role by
+    default), created in the context's company on first use"""
+    User = Pool().get('res.user')
+    login = login or role
+    users = User.search([('login', '=', login)], limit=1)
+    if users:
+        return users[0]
+    return make_user(login, ROLE_GROUPS[role], employee)
+
+
+def channel_manager(login='manager'):
+    "The channel manager: every distributor, store and document"
+    return staff_user('manager', login)
+
+
+def sales_rep(territories=(), employee=None, login='rep'):
+    """The sales rep named login, created on first use with employee (a
+    new employee by default), made a rep of territories (sub-territories
+    included): it reaches their parties and documents only"""
+    from trytond.modules.company.tests import create_employee
+    pool = Pool()
+    User = pool.get('res.user')
+    Company = pool.get('company.company')
+    Territory = pool.get('distributor.territory')
+    users = User.search([('login', '=', login)], limit=1)
+    if users:
+        user, = users
+    else:
+        if employee is None:
+            employee = create_employee(
+                Company(Transaction().context['company']), f"Rep {login}")
+        user = make_user(login, ROLE_GROUPS['rep'], employee)
+    if territories:
+        Territory.write(list(territories), {
+                'reps': [('add', [user.employee.id])]})
+    return user
+
+
+@contextmanager
+def acting(user, check_access=True, **context):
+    """Run the block as user with access checked, as an RPC call does (the
+    groups of buttons and entry points, access rows, record rules); user
+    None is the root user.  Without check_access, as the states of a
+    wizard run once Tryton checked who may run it (Wizard.execute).
+
+    Records instantiated in the block keep reading as user: instantiate
+    what the test goes on with outside of it."""
+    transaction = Transaction()
+    with transaction.set_user(user.id if user else 0), \
+            transaction.set_context(_check_access=check_access, **context):
+        yield user

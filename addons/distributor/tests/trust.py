@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from .tools import acting
+
 PROJECT = 'distributor'
 
 # Tryton's own entry points the project overrides: checked by Tryton (its
@@ -110,13 +112,8 @@ def wizard_actions(wiz_name):
     return ActionWizard.search([('wiz_name', '=', wiz_name)])
 
 
-@contextmanager
-def as_user(user, **context):
-    "Run as user with access checked, as a client call does"
-    transaction = Transaction()
-    with transaction.set_user(user.id if user else 0), \
-            transaction.set_context(_check_access=True, **context):
-        yield
+# run as user with access checked, as a client call does
+as_user = acting
 
 
 def _copy(value):

@@ -8,38 +8,16 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_employee)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import USER, ModuleTestCase
-from trytond.transaction import Transaction
 
 from distributor.exceptions import (
     DocumentLockedError, EntryPointRefused, InputError, RecordNotFound)
-from distributor.tests.tools import create_distributor, with_transaction
+from distributor.tests.tools import (
+    acting, channel_manager, create_distributor, make_user, sales_rep,
+    staff_user, with_transaction)
 from distributor_sale.exceptions import (
     ChannelOrderError, OrderStateError, ReceiptError)
 
 from .tools import add_deposit, order, run_tasks, sale_network, ship
-
-
-def external():
-    "Act as a client call: access checked, guards for external writes"
-    return Transaction().set_context(_check_access=True)
-
-
-def make_user(login, group_xml_ids, employee=None):
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    groups = [ModelData.get_id(*g.split('.')) for g in group_xml_ids]
-    company = Transaction().context.get('company')
-    user, = User.create([{
-                'login': login,
-                'name': login,
-                'groups': [('add', groups)],
-                'companies': [('add', [company])],
-                'company': company,
-                'employees': [('add', [employee.id])] if employee else [],
-                'employee': employee.id if employee else None,
-                }])
-    return user
 
 
 class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
@@ -58,10 +36,11 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Message = pool.get('distributor.message')
         with sale_network() as n:
             rep = create_employee(n.company, "Rep East")
-            rep_user = make_user('rep', ['distributor.group_sales_rep'], rep)
+            rep_user = sales_rep([n.territories.js], rep)
             n.d1.sales_rep = rep
             n.d1.save()
-            sale = order(n.d1, [(n.products.p1, 10)], reference='PO-1')
+            sale = order(n.d1, [(n.products.p1, 10)], rep_user,
+                reference='PO-1')
             self.assertEqual(sale.channel_state, 'draft')
             self.assertTrue(sale.distributor_order)
             self.assertEqual(sale.price_list, n.price_list)
@@ -72,7 +51,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertIn('✔', sale.rule_checks)
             self.assertNotIn('✘', sale.rule_checks)
 
-            Sale.dms_submit([sale])
+            with acting(rep_user):
+                Sale.dms_submit([sale])
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'submitted')
             self.assertEqual(sale.state, 'draft')
@@ -85,7 +65,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertIn(rep_user, notified)
             self.assertIn(pool.get('res.user')(USER), notified)
 
-            Sale.dms_approve([sale])
+            with acting(rep_user):
+                Sale.dms_approve([sale])
             run_tasks()
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'approved')
@@ -102,7 +83,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(sale.shipment_state, 'sent')
             self.assertEqual(len(sale.invoices), 1)
 
-            Sale.dms_confirm_receipt([sale])
+            with acting(rep_user):
+                Sale.dms_confirm_receipt([sale])
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'done')
             self.assertEqual(sale.lines[0].received_quantity, 10)
@@ -122,25 +104,30 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Discrepancy = pool.get('distributor.sale.discrepancy')
         Message = pool.get('distributor.message')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10), (n.products.p2, 6)])
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
             sale = ship(sale)
             line1, line2 = sale.lines
             self.assertEqual(line2.shipped_quantity, 6)
 
-            with self.assertRaises(ReceiptError):
-                Sale.dms_confirm_receipt([sale], {line2.id: 7})
-            with self.assertRaises(InputError):
-                Sale.dms_confirm_receipt([sale], {line2.id: -1})
-            with self.assertRaises(InputError):
-                Sale.dms_confirm_receipt([sale], {line2.id: 'six'})
-            with self.assertRaises(InputError):
-                Sale.dms_confirm_receipt([sale], {line2.id: float('nan')})
+            with acting(manager):
+                with self.assertRaises(ReceiptError):
+                    Sale.dms_confirm_receipt([sale], {line2.id: 7})
+                with self.assertRaises(InputError):
+                    Sale.dms_confirm_receipt([sale], {line2.id: -1})
+                with self.assertRaises(InputError):
+                    Sale.dms_confirm_receipt([sale], {line2.id: 'six'})
+                with self.assertRaises(InputError):
+                    Sale.dms_confirm_receipt(
+                        [sale], {line2.id: float('nan')})
             self.assertEqual(Sale(sale.id).channel_state, 'shipped')
 
-            Sale.dms_confirm_receipt(
-                [sale], {line2.id: 4}, note="Two bottles broken")
+            with acting(manager):
+                Sale.dms_confirm_receipt(
+                    [sale], {line2.id: 4}, note="Two bottles broken")
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'received')
             discrepancy, = sale.discrepancies
@@ -149,8 +136,11 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(discrepancy.missing_amount, Decimal('36.00'))
             self.assertEqual(discrepancy.line, line2)
 
-            Discrepancy.resolve_discrepancies(
-                [discrepancy], 'credit', "Carrier damage")
+            # the resolve wizard of a channel manager (its states run
+            # once Tryton checked who may run it)
+            with acting(manager, check_access=False):
+                Discrepancy.resolve_discrepancies(
+                    [discrepancy], 'credit', "Carrier damage")
             discrepancy = Discrepancy(discrepancy.id)
             self.assertEqual(discrepancy.state, 'resolved')
             credit = discrepancy.credit_note
@@ -160,7 +150,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(Sale(sale.id).channel_state, 'done')
             self.assertIn("credited", Message.search(
                     [('party', '=', n.d1.id)])[0].subject)
-            with self.assertRaises(OrderStateError):
+            with acting(manager, check_access=False), \
+                    self.assertRaises(OrderStateError):
                 Discrepancy.resolve_discrepancies([discrepancy], 'credit')
 
     @with_transaction()
@@ -170,13 +161,18 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Discrepancy = pool.get('distributor.sale.discrepancy')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
             sale = ship(sale)
-            Sale.dms_confirm_receipt([sale], {sale.lines[0].id: 7})
+            with acting(manager):
+                Sale.dms_confirm_receipt([sale], {sale.lines[0].id: 7})
             discrepancy, = Sale(sale.id).discrepancies
-            Discrepancy.resolve_discrepancies([discrepancy], 'reship')
+            # the resolve wizard of a channel manager
+            with acting(manager, check_access=False):
+                Discrepancy.resolve_discrepancies([discrepancy], 'reship')
             reship = Discrepancy(discrepancy.id).reship_order
             self.assertEqual(reship.channel_state, 'draft')
             self.assertEqual(reship.party, n.d1)
@@ -193,24 +189,27 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Line = pool.get('sale.line')
         Message = pool.get('distributor.message')
         with sale_network() as n:
-            sale = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([sale])
-            with self.assertRaises(InputError):
-                Sale.dms_reject_orders([sale], '  ')
+            rep = sales_rep([n.territories.js])
+            sale = order(n.d1, [(n.products.p1, 10)], rep)
+            with acting(rep):
+                Sale.dms_submit([sale])
+                with self.assertRaises(InputError):
+                    Sale.dms_reject_orders([sale], '  ')
             self.assertEqual(Sale(sale.id).channel_state, 'submitted')
-            Sale.dms_reject_orders([sale], "Order 20 please")
+            with acting(rep):
+                Sale.dms_reject_orders([sale], "Order 20 please")
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'rejected')
             self.assertEqual(sale.rejection_reason, "Order 20 please")
             message, = Message.search([('party', '=', n.d1.id)])
             self.assertEqual(message.body, "Order 20 please")
-            with external():
+            with acting(rep):
                 Line.write(list(sale.lines), {'quantity': 20})
-            Sale.dms_submit([sale])
+                Sale.dms_submit([sale])
             sale = Sale(sale.id)
             self.assertEqual(sale.channel_state, 'submitted')
             self.assertEqual(sale.untaxed_amount, Decimal('180.00'))
-            with self.assertRaises(InputError):
+            with acting(rep), self.assertRaises(InputError):
                 Sale.dms_reject_orders([sale], "")
 
     # Promotion and return ----------------------------------------------
@@ -221,18 +220,21 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Sale = pool.get('sale.sale')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10), (n.products.p2, 6, True)],
                 kind='promotion')
             gift = sale.lines[1]
             self.assertTrue(gift.gift)
             self.assertEqual(gift.unit_price, Decimal(0))
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
             self.assertEqual(Sale(sale.id).channel_state, 'approved')
 
             regular = order(n.d1, [(n.products.p1, 10),
                     (n.products.p2, 6, True)])
-            with self.assertRaisesRegex(ChannelOrderError, 'gift'):
+            with acting(manager), \
+                    self.assertRaisesRegex(ChannelOrderError, 'gift'):
                 Sale.dms_submit([regular])
             self.assertEqual(Sale(regular.id).channel_state, 'draft')
 
@@ -243,10 +245,12 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Return = pool.get('stock.shipment.out.return')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 4)], kind='return')
             self.assertEqual(sale.lines[0].quantity, -4)
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
             run_tasks()
             sale = Sale(sale.id)
             self.assertFalse(sale.shipments)
@@ -262,7 +266,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             positive = order(n.d1, [(n.products.p1, 4)], kind='return')
             Pool().get('sale.line').write(
                 list(positive.lines), {'quantity': 4})
-            with self.assertRaisesRegex(ChannelOrderError, 'negative'):
+            with acting(manager), \
+                    self.assertRaisesRegex(ChannelOrderError, 'negative'):
                 Sale.dms_submit([positive])
 
     # Batch -------------------------------------------------------------
@@ -274,18 +279,23 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Party = pool.get('party.party')
         with sale_network() as n:
+            manager = channel_manager()
             # credit limit 1000: 600 + 300 pass, the next 300 would not
             good1 = order(n.d1, [(n.products.p1, 60)])
             good2 = order(n.d1, [(n.products.p1, 30)])
             over = order(n.d1, [(n.products.p1, 60)])
             frozen = order(n.d2, [(n.products.p1, 10)])
             add_deposit(n.d2, Decimal(1000), n.accounts)
-            Sale.dms_submit([good1, good2, over, frozen])
+            with acting(manager):
+                Sale.dms_submit([good1, good2, over, frozen])
             Party.change_distributor_state([n.d2], 'frozen', "Audit")
             approved_before = Sale(good1.id)
             self.assertEqual(approved_before.channel_state, 'submitted')
 
-            refused = Sale.dms_approve_batch([good1, good2, over, frozen])
+            # the batch wizard of a channel manager
+            with acting(manager, check_access=False):
+                refused = Sale.dms_approve_batch(
+                    [good1, good2, over, frozen])
             reasons = {s.id: m for s, m in refused}
             self.assertEqual(set(reasons), {over.id, frozen.id})
             self.assertIn('credit limit', reasons[over.id])
@@ -296,8 +306,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
                 ['approved', 'approved', 'submitted', 'submitted'])
             self.assertEqual(Sale(over.id).state, 'draft')
 
-            refused = Sale.dms_reject_batch(
-                [good1, over, frozen], "Not this month")
+            with acting(manager, check_access=False):
+                refused = Sale.dms_reject_batch(
+                    [good1, over, frozen], "Not this month")
             self.assertEqual([s.id for s, _ in refused], [good1.id])
             self.assertEqual(Sale(over.id).channel_state, 'rejected')
 
@@ -308,14 +319,19 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Batch = pool.get('distributor.sale.batch', type='wizard')
         with sale_network() as n:
+            manager = channel_manager()
             good = order(n.d1, [(n.products.p1, 10)])
             draft = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([good])
-            session_id, _, _ = Batch.create()
-            batch = Batch(session_id)
-            with Transaction().set_context(
-                    active_model='sale.sale',
-                    active_ids=[good.id, draft.id], active_id=good.id):
+            with acting(manager):
+                Sale.dms_submit([good])
+            context = dict(active_model='sale.sale',
+                active_ids=[good.id, draft.id], active_id=good.id)
+            # as its client: the session created with access checked,
+            # the states run without (the wizard checked its own)
+            with acting(manager, **context):
+                session_id, _, _ = Batch.create()
+            with acting(manager, check_access=False, **context):
+                batch = Batch(session_id)
                 batch.start.action = 'approve'
                 batch.start.reason = None
                 self.assertEqual(batch.transition_run(), 'result')
@@ -327,8 +343,10 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
     # Channel rules: each passes and fails -------------------------------
 
     def _failing(self, sale, pattern):
+        "Submitting the order as the channel manager fails on pattern"
         Sale = Pool().get('sale.sale')
-        with self.assertRaisesRegex(ChannelOrderError, pattern):
+        with acting(channel_manager()), \
+                self.assertRaisesRegex(ChannelOrderError, pattern):
             Sale.dms_submit([sale])
         self.assertEqual(Sale(sale.id).channel_state, 'draft')
         self.assertIsNone(Sale(sale.id).submitted_at)
@@ -344,7 +362,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             Party.change_distributor_state([n.d1], 'frozen', "Overdue")
             self._failing(sale, 'Frozen')
             Party.change_distributor_state([n.d1], 'active')
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
             self.assertEqual(Sale(sale.id).channel_state, 'submitted')
 
     @with_transaction()
@@ -363,7 +382,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self._failing(sale, 'expired on')
             Configuration.write([Configuration(1)], {
                     'licence_grace_days': 7})
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
             self.assertEqual(Sale(sale.id).channel_state, 'submitted')
 
     @with_transaction()
@@ -390,7 +410,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             Tier.write([t3], {'buys_from_brand': True})
             county = type(county)(county.id)
             self.assertTrue(county.dms_buys_from_brand())
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
             self.assertEqual(Sale(sale.id).channel_state, 'submitted')
 
     @with_transaction()
@@ -408,14 +429,15 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             Line.write(list(sale.lines), {'quantity': -10})
             self._failing(sale, 'must be positive')
             Line.write(list(sale.lines), {'quantity': 10})
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_unknown_product(self):
         "Unknown product codes are refused by the API"
         pool = Pool()
         Sale = pool.get('sale.sale')
-        with sale_network() as n:
+        with sale_network() as n, acting(channel_manager()):
             with self.assertRaisesRegex(ChannelOrderError, 'NOPE'):
                 Sale.dms_create_order(n.d1.id, [
                         {'product': 'NOPE', 'quantity': 1}])
@@ -431,20 +453,23 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Line = pool.get('sale.line')
         lines = [{'product': 'P1', 'quantity': 10}]
         with sale_network() as n:
-            with self.assertRaisesRegex(InputError, 'gift-box'):
-                Sale.dms_create_order(n.d1.id, lines, kind='gift-box')
-            with self.assertRaisesRegex(InputError, 'drone'):
-                Sale.dms_create_order(
-                    n.d1.id, lines, delivery_method='drone')
-            # an address of another distributor: as if it did not exist
-            with self.assertRaises(RecordNotFound):
-                Sale.dms_create_order(
-                    n.d1.id, lines, address=n.d2.addresses[0].id)
-            with self.assertRaises(InputError):
-                Sale.dms_create_order(n.d1.id, [])
-            with self.assertRaises(InputError):
-                Sale.dms_create_order(n.d1.id, [
-                        {'product': 'P1', 'quantity': 'ten'}])
+            manager = channel_manager()
+            address = n.d2.addresses[0].id
+            with acting(manager):
+                with self.assertRaisesRegex(InputError, 'gift-box'):
+                    Sale.dms_create_order(n.d1.id, lines, kind='gift-box')
+                with self.assertRaisesRegex(InputError, 'drone'):
+                    Sale.dms_create_order(
+                        n.d1.id, lines, delivery_method='drone')
+                # an address of another distributor: as if it did not
+                # exist
+                with self.assertRaises(RecordNotFound):
+                    Sale.dms_create_order(n.d1.id, lines, address=address)
+                with self.assertRaises(InputError):
+                    Sale.dms_create_order(n.d1.id, [])
+                with self.assertRaises(InputError):
+                    Sale.dms_create_order(n.d1.id, [
+                            {'product': 'P1', 'quantity': 'ten'}])
             self.assertEqual(Sale.search([('party', '=', n.d1.id)]), [])
 
             # a line without product
@@ -455,9 +480,10 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             # receipt of a line of another order
             other = order(n.d1, [(n.products.p1, 10)], submit=True)
             shipped = order(n.d1, [(n.products.p1, 10)], submit=True)
-            Sale.dms_approve([shipped])
+            with acting(manager):
+                Sale.dms_approve([shipped])
             shipped = ship(shipped)
-            with self.assertRaises(ReceiptError):
+            with acting(manager), self.assertRaises(ReceiptError):
                 Sale.dms_confirm_receipt(
                     [shipped], {other.lines[0].id: 10})
             self.assertEqual(Sale(shipped.id).channel_state, 'shipped')
@@ -471,7 +497,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             # snacks are not authorized; juice is, below drinks
             self._failing(order(n.d1, [(n.products.p3, 20)]),
                 'not authorized')
-            Sale.dms_submit([order(n.d1, [(n.products.p2, 6)])])
+            juice = order(n.d1, [(n.products.p2, 6)])
+            with acting(channel_manager()):
+                Sale.dms_submit([juice])
 
     @with_transaction()
     def test_rule_territory(self):
@@ -493,7 +521,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             Address.write([address], {'territory': n.territories.sz.id})
             sale.shipment_address = address
             sale.save()
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_territory_from_subdivision(self):
@@ -530,7 +559,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self._failing(sale, 'price list')
             sale.price_list = n.price_list
             sale.save()
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_price_floor_and_override(self):
@@ -539,21 +569,27 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Line = pool.get('sale.line')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10)])
             Line.write(list(sale.lines), {'unit_price': Decimal('7.5')})
             self._failing(sale, 'below the floor')
-            with self.assertRaises(InputError):
-                Sale.dms_override_floor_prices([sale], '')
-            Sale.dms_override_floor_prices([sale], "Launch deal")
+            # the override wizard of a channel manager
+            with acting(manager, check_access=False):
+                with self.assertRaises(InputError):
+                    Sale.dms_override_floor_prices([sale], '')
+                Sale.dms_override_floor_prices([sale], "Launch deal")
             line, = Sale(sale.id).lines
             self.assertEqual(line.floor_override_reason, "Launch deal")
-            self.assertTrue(line.floor_override_by)
-            Sale.dms_submit([sale])
+            self.assertEqual(line.floor_override_by, manager)
+            with acting(manager):
+                Sale.dms_submit([sale])
             # at the floor is fine
             other = order(n.d1, [(n.products.p1, 10)])
             Line.write(list(other.lines), {'unit_price': Decimal('8')})
-            Sale.dms_submit([other])
-            with self.assertRaises(OrderStateError):
+            with acting(manager):
+                Sale.dms_submit([other])
+            with acting(manager, check_access=False), \
+                    self.assertRaises(OrderStateError):
                 Sale.dms_override_floor_prices([other], "Nothing below")
 
     @with_transaction()
@@ -563,7 +599,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         with sale_network() as n:
             self._failing(order(n.d1, [(n.products.p1, 5)]), 'minimum')
-            Sale.dms_submit([order(n.d1, [(n.products.p1, 6)])])
+            sale = order(n.d1, [(n.products.p1, 6)])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_pack_multiple(self):
@@ -572,7 +610,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         with sale_network() as n:
             self._failing(order(n.d1, [(n.products.p2, 7)]), 'pack of 6')
-            Sale.dms_submit([order(n.d1, [(n.products.p2, 12)])])
+            sale = order(n.d1, [(n.products.p2, 12)])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_credit_limit(self):
@@ -580,14 +620,17 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Sale = pool.get('sale.sale')
         with sale_network() as n:
+            manager = channel_manager()
             first = order(n.d1, [(n.products.p1, 100)])  # 900
-            Sale.dms_submit([first])
-            Sale.dms_approve([first])
+            with acting(manager):
+                Sale.dms_submit([first])
+                Sale.dms_approve([first])
             run_tasks()
             second = order(n.d1, [(n.products.p1, 20)])  # 180 > 100 left
             self._failing(second, 'credit limit')
             third = order(n.d1, [(n.products.p1, 10)])  # 90 fits
-            Sale.dms_submit([third])
+            with acting(manager):
+                Sale.dms_submit([third])
 
     @with_transaction()
     def test_rule_deposit(self):
@@ -595,16 +638,20 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Sale = pool.get('sale.sale')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d2, [(n.products.p1, 10)])  # 90
             self._failing(sale, 'deposit')
             add_deposit(n.d2, Decimal(100), n.accounts)
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
             run_tasks()
             # 90 of the 100 are taken by the approved order
             self._failing(order(n.d2, [(n.products.p1, 10)]), 'deposit')
             add_deposit(n.d2, Decimal(100), n.accounts)
-            Sale.dms_submit([order(n.d2, [(n.products.p1, 10)])])
+            sale = order(n.d2, [(n.products.p1, 10)])
+            with acting(manager):
+                Sale.dms_submit([sale])
 
     @with_transaction()
     def test_rule_instalment(self):
@@ -634,7 +681,8 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             config = Configuration(1)
             config.instalment_payment_term = term
             config.save()
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
             self.assertEqual(Sale(sale.id).payment_term, term)
 
     # Approval ----------------------------------------------------------
@@ -645,15 +693,20 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Sale = pool.get('sale.sale')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10)])
-            with self.assertRaisesRegex(OrderStateError, 'Draft'):
+            # the button is not shown on a draft or approved order
+            # (Tryton refuses its click): a client calls the API
+            with acting(manager):
+                with self.assertRaisesRegex(OrderStateError, 'Draft'):
+                    Sale.dms_approve_orders([sale.id])
+                Sale.dms_submit([sale])
                 Sale.dms_approve([sale])
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
             run_tasks()
             approved_at = Sale(sale.id).approved_at
-            with self.assertRaisesRegex(OrderStateError, 'already approved'):
-                Sale.dms_approve([sale])
+            with acting(manager), self.assertRaisesRegex(
+                    OrderStateError, 'already approved'):
+                Sale.dms_approve_orders([sale.id])
             sale = Sale(sale.id)
             self.assertEqual(sale.approved_at, approved_at)
             self.assertEqual(len(sale.shipments), 1)
@@ -678,19 +731,23 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Sale = pool.get('sale.sale')
         with sale_network() as n:
+            manager = channel_manager()
             draft = order(n.d1, [(n.products.p1, 10)])
-            with self.assertRaises(InputError):
-                Sale.dms_cancel_orders([draft], '')
-            Sale.dms_cancel_orders([draft], "Typo")
+            with acting(manager):
+                with self.assertRaises(InputError):
+                    Sale.dms_cancel_orders([draft], '')
+                Sale.dms_cancel_orders([draft], "Typo")
             draft = Sale(draft.id)
             self.assertEqual(
                 (draft.channel_state, draft.state), ('cancelled', 'cancelled'))
 
             approved = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([approved])
-            Sale.dms_approve([approved])
+            with acting(manager):
+                Sale.dms_submit([approved])
+                Sale.dms_approve([approved])
             run_tasks()
-            Sale.dms_cancel_orders([approved], "Customer changed mind")
+            with acting(manager):
+                Sale.dms_cancel_orders([approved], "Customer changed mind")
             approved = Sale(approved.id)
             self.assertEqual(approved.channel_state, 'cancelled')
             self.assertEqual(approved.state, 'cancelled')
@@ -698,10 +755,11 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(approved.cancel_reason, "Customer changed mind")
 
             shipped = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([shipped])
-            Sale.dms_approve([shipped])
+            with acting(manager):
+                Sale.dms_submit([shipped])
+                Sale.dms_approve([shipped])
             shipped = ship(shipped)
-            with self.assertRaises(OrderStateError):
+            with acting(manager), self.assertRaises(OrderStateError):
                 Sale.dms_cancel_orders([shipped], "Too late")
             self.assertEqual(Sale(shipped.id).channel_state, 'shipped')
 
@@ -714,8 +772,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Line = pool.get('sale.line')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10)])
-            with external():
+            with acting(manager):
                 Line.write(list(sale.lines), {'unit_price': Decimal(9)})
                 Sale.write([sale], {'reference': 'PO-9'})
                 # the workflow's own fields never come from a client
@@ -733,20 +792,23 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
                                 'company': n.company.id,
                                 'channel_state': 'approved'}])
             self.assertEqual(Sale(sale.id).channel_state, 'draft')
-            Sale.dms_submit([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
             states = []
             for step in ['submitted', 'approved', 'shipped', 'done']:
                 if step == 'approved':
-                    Sale.dms_approve([sale])
+                    with acting(manager):
+                        Sale.dms_approve([sale])
                     run_tasks()
                 elif step == 'shipped':
                     ship(sale)
                 elif step == 'done':
-                    Sale.dms_confirm_receipt([sale])
+                    with acting(manager):
+                        Sale.dms_confirm_receipt([sale])
                 sale = Sale(sale.id)
                 states.append(sale.channel_state)
                 line, = sale.lines
-                with external():
+                with acting(manager):
                     for values in [{'unit_price': Decimal(1)},
                             {'quantity': 1000}, {'product': n.products.p2.id}]:
                         with self.assertRaises(DocumentLockedError):
@@ -794,7 +856,7 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
             sale.save()
             Sale.quote([sale])
             Sale.confirm([sale])
-            with external():
+            with acting(make_user('sales', ['sale.group_sale'])):
                 Line.write(list(sale.lines), {'unit_price': Decimal(1)})
             self.assertEqual(Sale(sale.id).lines[0].unit_price, Decimal(1))
 
@@ -805,10 +867,13 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Sale = pool.get('sale.sale')
         Party = pool.get('party.party')
         with sale_network() as n:
+            manager = channel_manager()
             sale = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([sale])
-            Sale.dms_approve([sale])
-            copy, = Sale.copy([sale])
+            with acting(manager):
+                Sale.dms_submit([sale])
+                Sale.dms_approve([sale])
+                copy, = Sale.copy([sale])
+            copy = Sale(copy.id)
             self.assertEqual(copy.channel_state, 'draft')
             self.assertEqual(copy.state, 'draft')
             self.assertIsNone(copy.approved_by)
@@ -827,7 +892,9 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         Notification = pool.get('res.notification')
         with sale_network() as n:
             sale = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([sale])
+            with acting(channel_manager()):
+                Sale.dms_submit([sale])
+            # the reminder is a scheduled task: it runs as the system
             self.assertEqual(Sale.dms_remind_pending(), [])
             Sale.write([sale], {
                     'submitted_at': dt.datetime.now() - dt.timedelta(
@@ -844,38 +911,26 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         "Reps approve in their territory and do not see the others"
         pool = Pool()
         Sale = pool.get('sale.sale')
-        Territory = pool.get('distributor.territory')
         with sale_network() as n:
-            east = create_employee(n.company, "Rep East")
-            south = create_employee(n.company, "Rep South")
-            Territory.write([n.territories.east], {
-                    'reps': [('add', [east.id])]})
-            Territory.write([n.territories.south], {
-                    'reps': [('add', [south.id])]})
-            rep_east = make_user(
-                'east', ['distributor.group_sales_rep'], east)
-            rep_south = make_user(
-                'south', ['distributor.group_sales_rep'], south)
-            accountant = make_user(
-                'acc', ['distributor.group_dms_accountant'])
-            manager = make_user(
-                'mgr', ['distributor.group_channel_manager'])
-            sale = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([sale])
-            other = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([other])
+            rep_east = sales_rep([n.territories.east], login='east')
+            rep_south = sales_rep([n.territories.south], login='south')
+            accountant = staff_user('accountant')
+            manager = channel_manager()
+            # the rep of the East orders for its distributor
+            sale = order(n.d1, [(n.products.p1, 10)], rep_east, submit=True)
+            other = order(n.d1, [(n.products.p1, 10)], rep_east,
+                submit=True)
+            third = order(n.d1, [(n.products.p1, 10)], rep_east,
+                submit=True)
 
-            third = order(n.d1, [(n.products.p1, 10)])
-            Sale.dms_submit([third])
-
-            with Transaction().set_user(rep_south.id), external():
+            with acting(rep_south):
                 self.assertEqual(Sale.search([
                             ('distributor_order', '=', True)]), [])
                 with self.assertRaises(AccessError):
                     Sale.read([sale.id], ['number'])
                 with self.assertRaises(AccessError):
                     Sale.dms_approve([Sale(sale.id)])
-            with Transaction().set_user(accountant.id), external():
+            with acting(accountant):
                 self.assertEqual(len(Sale.search([])), 3)
                 with self.assertRaises(AccessButtonError):
                     Sale.dms_approve([Sale(sale.id)])
@@ -884,7 +939,7 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
                     Sale.dms_reject_orders([third.id], "No")
                 with self.assertRaises(EntryPointRefused):
                     Sale.dms_cancel_orders([third.id], "No")
-            with Transaction().set_user(rep_east.id), external():
+            with acting(rep_east):
                 self.assertEqual(
                     {s.id for s in Sale.search([])},
                     {sale.id, other.id, third.id})
@@ -892,7 +947,7 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
                 with self.assertRaises(AccessButtonError):
                     Sale.dms_override_floor([Sale(sale.id)])
                 Sale.dms_approve([Sale(sale.id)])
-            with Transaction().set_user(manager.id), external():
+            with acting(manager):
                 Sale.dms_approve([Sale(other.id)])
             self.assertEqual(
                 [Sale(s.id).channel_state for s in [sale, other, third]],
@@ -903,22 +958,22 @@ class DistributorSaleTestCase(CompanyTestMixin, ModuleTestCase):
         "Listing one's orders; another territory's distributor is out of reach"
         pool = Pool()
         Sale = pool.get('sale.sale')
-        Territory = pool.get('distributor.territory')
         with sale_network() as n:
-            south = create_employee(n.company, "Rep South")
-            Territory.write([n.territories.south], {
-                    'reps': [('add', [south.id])]})
-            rep_south = make_user(
-                'south', ['distributor.group_sales_rep'], south)
+            rep_east = sales_rep([n.territories.east], login='east')
+            rep_south = sales_rep([n.territories.south], login='south')
             sale = order(n.d1, [(n.products.p1, 10)], submit=True)
-            orders = Sale.dms_list_orders(n.d1.id)
-            self.assertEqual([o['id'] for o in orders], [sale.id])
-            self.assertEqual(orders[0]['state'], 'submitted')
-            self.assertEqual(Sale.dms_list_orders(n.d1.id, ['done']), [])
-            report = Sale.dms_rule_report([sale])[sale.id]
-            self.assertEqual(len(report), 10)
-            self.assertTrue(all(r['ok'] for r in report))
-            with Transaction().set_user(rep_south.id), external():
+            for user in [channel_manager(), rep_east,
+                    staff_user('accountant')]:
+                with self.subTest(user=user.login), acting(user):
+                    orders = Sale.dms_list_orders(n.d1.id)
+                    self.assertEqual([o['id'] for o in orders], [sale.id])
+                    self.assertEqual(orders[0]['state'], 'submitted')
+                    self.assertEqual(
+                        Sale.dms_list_orders(n.d1.id, ['done']), [])
+                    report = Sale.dms_rule_report([sale.id])[sale.id]
+                    self.assertEqual(len(report), 10)
+                    self.assertTrue(all(r['ok'] for r in report))
+            with acting(rep_south):
                 with self.assertRaises(AccessError):
                     Sale.dms_list_orders(n.d1.id)
                 with self.assertRaises(AccessError):

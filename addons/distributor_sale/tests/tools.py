@@ -10,7 +10,8 @@ from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from distributor.tests.tools import create_distributor, network
+from distributor.tests.tools import (
+    acting, channel_manager, create_distributor, network)
 
 
 def create_accounts(company):
@@ -157,13 +158,16 @@ def sale_network():
             price_list=price_list, d1=d1, d2=d2)
 
 
-def order(party, lines, **kwargs):
-    "Create an order of the distributor; lines: [(product, quantity)]"
+def order(party, lines, user=None, **kwargs):
+    """Create an order of the distributor through the API, as user (the
+    channel manager by default); lines: [(product, quantity[, gift])]"""
     Sale = Pool().get('sale.sale')
-    return Sale(Sale.dms_create_order(party.id, [
+    with acting(user or channel_manager()):
+        sale_id = Sale.dms_create_order(party.id, [
                 {'product': p.id, 'quantity': q,
                     **({'gift': True} if len(x) > 0 and x[0] else {})}
-                for p, q, *x in lines], **kwargs))
+                for p, q, *x in lines], **kwargs)
+    return Sale(sale_id)
 
 
 def ship(sale):

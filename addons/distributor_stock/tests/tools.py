@@ -6,6 +6,7 @@ import datetime as dt
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from distributor.tests.tools import acting, channel_manager
 from distributor_sale.tests.tools import order, run_tasks, ship
 
 
@@ -54,15 +55,19 @@ def move_stock(party, product, quantity, lot=None, days_ago=0,
     return move
 
 
-def received_order(party, lines, received=None, lots=None):
+def received_order(party, lines, received=None, lots=None, user=None):
     """An order of the distributor shipped by the brand (with the lots
-    given per product) and received (quantities per product)"""
+    given per product) and received (quantities per product): ordered,
+    approved and received through the API as user (the channel manager
+    by default), shipped by the brand's warehouse"""
     pool = Pool()
     Sale = pool.get('sale.sale')
     Move = pool.get('stock.move')
-    sale = order(party, lines)
-    Sale.dms_submit([sale])
-    Sale.dms_approve([sale])
+    user = user or channel_manager()
+    sale = order(party, lines, user)
+    with acting(user):
+        Sale.dms_submit([sale])
+        Sale.dms_approve([sale])
     run_tasks()
     if lots:
         sale = Sale(sale.id)
@@ -75,5 +80,6 @@ def received_order(party, lines, received=None, lots=None):
     if received:
         quantities = {l.id: received[l.product]
             for l in sale.lines if l.product in received}
-    Sale.dms_confirm_receipt([sale], quantities)
+    with acting(user):
+        Sale.dms_confirm_receipt([sale], quantities)
     return Sale(sale.id)

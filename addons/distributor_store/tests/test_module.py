@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from trytond.exceptions import UserError
 from trytond.model import ModelSingleton, ModelSQL
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import AccessButtonError, AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_employee
 from trytond.pool import Pool
 from trytond.rpc import RPC
@@ -14,13 +14,13 @@ from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction
 
 from distributor_sale.exceptions import ChannelOrderError
-from distributor_sale.tests.test_module import make_user
 from distributor_stock.replenishment import replenishment_levels
 from distributor_stock.tests.test_module import create_lot, levels
 from distributor_stock.tests.tools import move_stock
 from distributor_store.coverage import unpair_id
 from distributor.exceptions import InputError, RecordNotFound
-from distributor.tests.tools import with_transaction
+from distributor.tests.tools import (
+    acting, channel_manager, sales_rep, staff_user, with_transaction)
 from distributor_store.exceptions import (
     CoverageError, DiversionError, StoreError, StoreOrderError,
     StorePriceError, StorePromotionError, StoreValidationError)
@@ -77,16 +77,24 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             # the distributor changes only through the Move Store action
             with self.assertRaises(StoreError):
                 Party.write([n.s1], {'store_distributor': n.d2.id})
-            # moving into a territory the new distributor does not cover
-            with self.assertRaises(StoreValidationError):
-                Party.move_stores([n.s1], n.d2, None, "Reorganisation")
-            with self.assertRaises(InputError):
-                Party.move_stores([n.s1], n.d2, t.hz, " ")
+            # the Move Store wizard of a channel manager (its states run
+            # once Tryton checked who may run it)
+            manager = channel_manager()
+            with acting(manager, check_access=False):
+                # moving into a territory the new distributor does not
+                # cover
+                with self.assertRaises(StoreValidationError):
+                    Party.move_stores([n.s1], n.d2, None, "Reorganisation")
+                with self.assertRaises(InputError):
+                    Party.move_stores([n.s1], n.d2, t.hz, " ")
             # an open order blocks the move
             channel_order(n.d1, n.s1, [(n.products.p1, 1)], submit=False)
-            with self.assertRaises(StoreError):
-                Party.move_stores([n.s1], n.d2, t.hz, "Reorganisation")
-            log, = Party.move_stores([n.s2], n.d2, t.hz, "Reorganisation")
+            with acting(manager, check_access=False):
+                with self.assertRaises(StoreError):
+                    Party.move_stores([n.s1], n.d2, t.hz, "Reorganisation")
+                log, = Party.move_stores(
+                    [n.s2], n.d2, t.hz, "Reorganisation")
+            log = type(log)(log.id)
             s2 = Party(n.s2.id)
             self.assertEqual((s2.store_distributor, s2.store_territory),
                 (n.d2, t.hz))
@@ -94,7 +102,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     log.from_territory, log.reason),
                 (n.d1, n.d2, t.sz, "Reorganisation"))
             self.assertEqual(list(s2.store_moves), [log])
-            Party.store_close([n.s3])
+            with acting(manager):
+                Party.store_close([n.s3])
             self.assertEqual(Party(n.s3.id).store_state, 'closed')
             with self.assertRaises(StoreOrderError):
                 channel_order(n.d2, n.s3, [(n.products.p1, 1)])
@@ -134,8 +143,10 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(order.total_amount, Decimal('205.00'))
             self.assertTrue(Message.search([('party', '=', n.d1.id),
                         ('origin', '=', str(order))]))
-            Order.approve([order])
-            Order.deliver([order])
+            manager = channel_manager()
+            with acting(manager):
+                Order.approve([order])
+                Order.deliver([order])
             order = Order(order.id)
             self.assertEqual(order.state, 'delivered')
             self.assertEqual(order.billed_amount, Decimal('205.00'))
@@ -154,13 +165,17 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         ('distributor', '=', n.d1.id),
                         ('product', '=', p1.id)])
                 self.assertEqual(turnover.sellout, 10)
-            # the store counts 8 of 10 and 3 of 4
-            Order.receive_orders([order], {line1.id: 8, line2.id: 3})
+            # the store counts 8 of 10 and 3 of 4 (the receive and
+            # resolve wizards of a channel manager)
+            with acting(manager, check_access=False):
+                Order.receive_orders([order], {line1.id: 8, line2.id: 3})
             order = Order(order.id)
             self.assertEqual(order.state, 'received')
             self.assertEqual(order.open_discrepancies, 2)
             self.assertEqual(order.billed_amount, Decimal('160.00'))
-            Order.resolve_lines({line1.id: 'return', line2.id: 'write_off'})
+            with acting(manager, check_access=False):
+                Order.resolve_lines(
+                    {line1.id: 'return', line2.id: 'write_off'})
             order = Order(order.id)
             self.assertEqual(order.state, 'done')
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 22})
@@ -186,10 +201,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         Alert = pool.get('distributor.stock.alert')
         with store_network() as n:
             p1 = n.products.p1
-            sale = Sale(Sale.dms_create_order(n.d3.id,
-                    [{'product': 'P1', 'quantity': 10}]))
-            with self.assertRaisesRegex(ChannelOrderError, 'upstream'):
-                Sale.dms_submit([sale])
+            rep = sales_rep([n.territories.js])
+            with acting(rep):
+                sale = Sale.dms_create_order(n.d3.id,
+                    [{'product': 'P1', 'quantity': 10}])
+                with self.assertRaisesRegex(ChannelOrderError, 'upstream'):
+                    Sale.dms_submit([Sale(sale)])
             Limit.create([{'party': n.d3.id, 'product': p1.id,
                         'min_quantity': 10, 'max_quantity': 30}])
             move_stock(n.d3, p1, 4)
@@ -198,7 +215,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     ('state', '=', 'open')])
             self.assertEqual((alert.kind, alert.suggested_quantity),
                 ('low', 26))
-            result = Alert.dms_order_alerts(n.d3.id, [alert.id])
+            with acting(rep):
+                result = Alert.dms_order_alerts(n.d3.id, [alert.id])
             self.assertEqual(result['model'], 'distributor.channel.order')
             order = Order(result['id'])
             self.assertEqual((order.seller, order.buyer, order.state),
@@ -208,7 +226,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(Alert(alert.id).state, 'ordered')
             self.assertEqual(Alert(alert.id).order, order)
             # submitted, it counts as on order: no new alert
-            Order.submit([order])
+            with acting(channel_manager()):
+                Order.submit([order])
             Alert.refresh([n.d3])
             self.assertEqual(Alert.search([('party', '=', n.d3.id),
                         ('state', '=', 'open')]), [])
@@ -222,33 +241,42 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         with store_network() as n:
             p1 = n.products.p1
             move_stock(n.d1, p1, 50)
-            order = Order(Order.dms_create_channel_order(
+            manager = channel_manager()
+            with acting(manager):
+                order = Order.dms_create_channel_order(
                     n.d3.id, [{'product': 'P1', 'quantity': 20}],
-                    submit=True))
+                    submit=True)
+            order = Order(order)
             self.assertEqual((order.seller, order.buyer, order.buyer_kind),
                 (n.d1, n.d3, 'distributor'))
-            with self.assertRaises(AccessError):
-                Order.dms_approve_channel_orders(n.d3.id, [order.id])
-            Order.dms_approve_channel_orders(n.d1.id, [order.id])
-            Order.dms_deliver_channel_orders(n.d1.id, [order.id])
+            with acting(manager):
+                with self.assertRaises(AccessError):
+                    Order.dms_approve_channel_orders(n.d3.id, [order.id])
+                Order.dms_approve_channel_orders(n.d1.id, [order.id])
+                Order.dms_deliver_channel_orders(n.d1.id, [order.id])
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 30})
             self.assertEqual(levels(n.d3, p1), {})
             # the buyer confirms by scanning 19 units
-            Order.dms_receive_channel_order(n.d3.id, order.id,
-                scans=[{'code': 'P1', 'quantity': 19}])
+            with acting(manager):
+                Order.dms_receive_channel_order(n.d3.id, order.id,
+                    scans=[{'code': 'P1', 'quantity': 19}])
             order = Order(order.id)
             self.assertEqual(levels(n.d3, p1), {(p1.id, None): 19})
             self.assertEqual(order.state, 'received')
             # the missing unit goes back to the seller, whose sell-out
-            # it leaves; the buyer's own sell-out is untouched
-            Order.resolve_lines({order.lines[0].id: 'return'})
+            # it leaves; the buyer's own sell-out is untouched (the
+            # resolve wizard)
+            with acting(manager, check_access=False):
+                Order.resolve_lines({order.lines[0].id: 'return'})
             self.assertEqual(Order(order.id).state, 'done')
             self.assertEqual(levels(n.d1, p1), {(p1.id, None): 31})
             with Transaction().set_context(date=today(), days=7):
                 sellout = {(t.distributor, t.product): t.sellout
                     for t in Turnover.search([])}
                 self.assertEqual(sellout, {(n.d1, p1): 19, (n.d3, p1): 0})
-            orders = Order.dms_list_channel_orders(n.d3.id, role='buyer')
+            with acting(manager):
+                orders = Order.dms_list_channel_orders(
+                    n.d3.id, role='buyer')
             self.assertEqual([o['state'] for o in orders], ['done'])
 
     @with_transaction()
@@ -260,41 +288,47 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         with store_network() as n:
             p1, p3 = n.products.p1, n.products.p3
             count = Order.search_count([])
-            # another distributor's store, a distributor that is not a
-            # downstream, a customer of another distributor
-            for buyer in [n.s3, n.d2]:
-                with self.subTest(buyer=buyer.rec_name):
-                    with self.assertRaises(DiversionError):
-                        Order.dms_create_channel_order(n.d1.id,
-                            [{'product': 'P1', 'quantity': 1}],
-                            buyer=buyer.id)
-            with self.assertRaises(DiversionError):
-                Order.dms_create_channel_order(n.d2.id,
-                    [{'product': 'P1', 'quantity': 1}], buyer=n.c1.id)
-            # unauthorized product, quantity not positive
-            with self.assertRaises(StoreOrderError):
-                Order.dms_create_channel_order(n.d1.id,
-                    [{'product': p3.id, 'quantity': 1}], buyer=n.s1.id)
-            for quantity in [0, -2, 'x', float('inf')]:
-                with self.assertRaises(InputError):
+            manager = channel_manager()
+            buyers = [(b.rec_name, b.id) for b in [n.s3, n.d2]]
+            with acting(manager):
+                # another distributor's store, a distributor that is not
+                # a downstream, a customer of another distributor
+                for name, buyer in buyers:
+                    with self.subTest(buyer=name):
+                        with self.assertRaises(DiversionError):
+                            Order.dms_create_channel_order(n.d1.id,
+                                [{'product': 'P1', 'quantity': 1}],
+                                buyer=buyer)
+                with self.assertRaises(DiversionError):
+                    Order.dms_create_channel_order(n.d2.id,
+                        [{'product': 'P1', 'quantity': 1}], buyer=n.c1.id)
+                # unauthorized product, quantity not positive
+                with self.assertRaises(StoreOrderError):
                     Order.dms_create_channel_order(n.d1.id,
-                        [{'product': 'P1', 'quantity': quantity}],
-                        buyer=n.s1.id)
+                        [{'product': p3.id, 'quantity': 1}], buyer=n.s1.id)
+                for quantity in [0, -2, 'x', float('inf')]:
+                    with self.assertRaises(InputError):
+                        Order.dms_create_channel_order(n.d1.id,
+                            [{'product': 'P1', 'quantity': quantity}],
+                            buyer=n.s1.id)
             self.assertEqual(Order.search_count([]), count)
             # a store left outside when its distributor's territories
             # change cannot be delivered
             order = channel_order(n.d1, n.s2, [(p1, 1)])
             move_stock(n.d1, p1, 1)
-            Order.approve([order])
+            with acting(manager):
+                Order.approve([order])
             Party.write([n.d1], {'territories': [
                         ('remove', [n.territories.js.id]),
                         ('add', [n.territories.nj.id])]})
-            with self.assertRaises(DiversionError):
+            with acting(manager), self.assertRaises(DiversionError):
                 Order.deliver([order])
             self.assertEqual(Order(order.id).state, 'approved')
             # a store buys from its own distributor only
-            order = Order(Order.dms_create_channel_order(
-                    n.s1.id, [{'product': 'P1', 'quantity': 2}]))
+            with acting(manager):
+                order = Order.dms_create_channel_order(
+                    n.s1.id, [{'product': 'P1', 'quantity': 2}])
+            order = Order(order)
             self.assertEqual((order.seller, order.buyer), (n.d1, n.s1))
 
     @with_transaction()
@@ -305,34 +339,45 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         with store_network() as n:
             p1 = n.products.p1
             move_stock(n.d1, p1, 3)
+            manager = channel_manager()
             order = channel_order(n.d1, n.s1, [(p1, 5)])
-            Order.approve([order])
+            with acting(manager):
+                Order.approve([order])
             self.assertTrue(Order(order.id).backordered)
             self.assertEqual(Order.search([('backordered', '=', True)]),
                 [order])
-            with self.assertRaises(StoreOrderError):
+            with acting(manager), self.assertRaises(StoreOrderError):
                 Order.deliver([order])
             self.assertEqual(Order(order.id).state, 'approved')
             move_stock(n.d1, p1, 2)
             self.assertFalse(Order(order.id).backordered)
-            Order.deliver([order])
+            with acting(manager):
+                Order.deliver([order])
             self.assertEqual(levels(n.d1, p1), {})
 
             first = channel_order(n.d1, n.s1, [(p1, 1)])
             second = channel_order(n.d1, n.s2, [(p1, 1)])
-            with self.assertRaises(InputError):
-                Order.reject_orders([first, second], ' ')
-            Order.reject_orders([first, second], "Out of season")
+            # the reject and cancel wizards of a channel manager
+            with acting(manager, check_access=False):
+                with self.assertRaises(InputError):
+                    Order.reject_orders([first, second], ' ')
+                Order.reject_orders([first, second], "Out of season")
             self.assertEqual({o.state for o in Order.browse(
                         [first.id, second.id])}, {'rejected'})
-            # the workflow ignores an approval of a rejected order
+            # the workflow ignores an approval of a rejected order; a
+            # client's click is refused (the button is not shown)
             Order.approve([first])
             self.assertEqual(Order(first.id).state, 'rejected')
-            Order.draft([first])
-            Order.cancel_orders([first], "Store closed for works")
+            with acting(manager), self.assertRaises(AccessButtonError):
+                Order.approve([first])
+            self.assertEqual(Order(first.id).state, 'rejected')
+            with acting(manager):
+                Order.draft([first])
+            with acting(manager, check_access=False):
+                Order.cancel_orders([first], "Store closed for works")
             self.assertEqual(Order(first.id).state, 'cancelled')
             third = channel_order(n.d1, n.s1, [(p1, 1)])
-            with Transaction().set_context(_check_access=True):
+            with acting(manager):
                 with self.assertRaises(AccessError):
                     Order.write([third], {'date': today()})
                 with self.assertRaises(AccessError):
@@ -355,13 +400,13 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             lot_d1 = create_lot(p1, 'LOT-JS')
             move_stock(n.d2, p1, 10, lot=lot_d2)
             move_stock(n.d1, p1, 10, lot=lot_d1)
-            manager = make_user('mgr',
-                ['distributor.group_channel_manager'])
+            manager = channel_manager()
             # D1's own lot at its store is fine; D2's lot is diverted
-            result = Check.dms_shelf_check(n.d1.id, n.s1.id, [
-                    {'code': 'P1', 'lot': 'LOT-JS', 'quantity': 3},
-                    {'code': 'P1', 'lot': 'LOT-ZJ', 'quantity': 2},
-                    ])
+            with acting(manager):
+                result = Check.dms_shelf_check(n.d1.id, n.s1.id, [
+                        {'code': 'P1', 'lot': 'LOT-JS', 'quantity': 3},
+                        {'code': 'P1', 'lot': 'LOT-ZJ', 'quantity': 2},
+                        ])
             incident, = Incident.search([])
             self.assertEqual(result['incidents'][0]['id'], incident.id)
             self.assertEqual((incident.store, incident.store_distributor,
@@ -375,25 +420,30 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     ('user', '=', manager.id)])
             self.assertIn('LOT-ZJ', notification.label)
             self.assertEqual(notification.records, str([incident.id]))
-            Incident.confirm([incident])
+            with acting(manager):
+                Incident.confirm([incident])
             self.assertEqual(Incident(incident.id).state, 'confirmed')
             # a lot sold on by D1 to its sub-distributor D3 is D3's too
             order = channel_order(n.d1, n.d3, [(p1, 4)])
-            Order.approve([order])
-            Order.deliver([order])
+            with acting(manager):
+                Order.approve([order])
+                Order.deliver([order])
             s4 = create_store("Store of D3", n.d3, n.territories.nj)
-            Check.dms_shelf_check(n.d3.id, s4.id,
-                [{'code': 'P1', 'lot': 'LOT-JS'}])
+            with acting(manager):
+                Check.dms_shelf_check(n.d3.id, s4.id,
+                    [{'code': 'P1', 'lot': 'LOT-JS'}])
             self.assertEqual(Incident.search_count([]), 1)
             # another distributor's store cannot be checked through D1
-            with self.assertRaises(AccessError):
+            with acting(manager), self.assertRaises(AccessError):
                 Check.dms_shelf_check(n.d1.id, n.s3.id, ['P1'])
-            # goods D1 delivered before its store moved to D2 are no
-            # diversion
-            pool.get('party.party').move_stores(
-                [n.s2], n.d2, n.territories.hz, "Reorganisation")
-            Check.dms_shelf_check(n.d2.id, n.s2.id,
-                [{'code': 'P1', 'lot': 'LOT-JS'}])
+            # goods D1 delivered before its store moved to D2 (the Move
+            # Store wizard) are no diversion
+            with acting(manager, check_access=False):
+                pool.get('party.party').move_stores(
+                    [n.s2], n.d2, n.territories.hz, "Reorganisation")
+            with acting(manager):
+                Check.dms_shelf_check(n.d2.id, n.s2.id,
+                    [{'code': 'P1', 'lot': 'LOT-JS'}])
             self.assertEqual(Incident.search_count([]), 1)
 
     # Replenishment -------------------------------------------------------
@@ -440,8 +490,10 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(s1['suggested_quantity'],
                 math.ceil(target - stock))
             # a shelf check gives the stock: 5 on the shelf today
-            Check.dms_shelf_check(n.d1.id, n.s1.id,
-                [{'code': 'P1', 'quantity': 5}])
+            manager = channel_manager()
+            with acting(manager):
+                Check.dms_shelf_check(n.d1.id, n.s1.id,
+                    [{'code': 'P1', 'quantity': 5}])
             s1, = [s for s in Limit.suggestions([n.s1])
                 if s['product'] == p1.id]
             self.assertEqual((s1['stock'], s1['suggested_quantity']),
@@ -451,7 +503,9 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(Limit._demand([n.s1.id], today()
                     - dt.timedelta(days=days - 1), today())[
                     (n.s1.id, p2.id)], (4, 16))
-            Order.receive_orders([order], {order.lines[0].id: 1})
+            # the receive wizard of a channel manager
+            with acting(manager, check_access=False):
+                Order.receive_orders([order], {order.lines[0].id: 1})
             self.assertEqual(Limit._demand([n.s1.id], today()
                     - dt.timedelta(days=days - 1), today())[
                     (n.s1.id, p2.id)], (1, 1))
@@ -459,10 +513,13 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     {n.s1.id: today() - dt.timedelta(days=5)})[
                     (n.s1.id, p2.id)],
                 [(today() - dt.timedelta(days=1), 1)])
-            orders = Limit.create_orders([{'store': n.s2.id,
-                        'product': p1.id, 'quantity': 24},
-                    {'store': n.s2.id, 'product': p2.id, 'quantity': 6}])
-            order, = orders
+            # the replenish wizard of a channel manager
+            with acting(manager, check_access=False):
+                orders = Limit.create_orders([{'store': n.s2.id,
+                            'product': p1.id, 'quantity': 24},
+                        {'store': n.s2.id, 'product': p2.id,
+                            'quantity': 6}])
+            order, = Order.browse(orders)
             self.assertEqual((order.seller, order.buyer, order.state),
                 (n.d1, n.s2, 'draft'))
             self.assertEqual(sorted(l.quantity for l in order.lines),
@@ -471,10 +528,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             suggestions = {(s['store'], s['product']): s
                 for s in Limit.suggestions([n.s2])}
             self.assertNotIn((n.s2.id, p1.id), suggestions)
-            ids = Limit.dms_order_store_suggestions(n.d1.id, [
-                    {'store': n.s1.id, 'product': p1.id, 'quantity': 2}])
+            with acting(manager):
+                ids = Limit.dms_order_store_suggestions(n.d1.id, [
+                        {'store': n.s1.id, 'product': p1.id,
+                            'quantity': 2}])
             self.assertEqual(Order(ids[0]).buyer, n.s1)
-            with self.assertRaises(RecordNotFound):
+            with acting(manager), self.assertRaises(RecordNotFound):
                 Limit.dms_order_store_suggestions(n.d1.id, [
                         {'store': n.s3.id, 'product': p1.id,
                             'quantity': 2}])
@@ -518,13 +577,15 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         'territories': [('add', [n.territories.gz.id])],
                         'products': [('add', [p1.id])],
                         }])
-            with self.assertRaises(CoverageError):
+            manager = channel_manager()
+            with acting(manager), self.assertRaises(CoverageError):
                 Plan.start([empty])
             Plan.write([empty], {'territories': [
                         ('remove', [n.territories.gz.id])]})
-            with self.assertRaises(CoverageError):
-                Plan.start([empty])
-            Plan.start([plan])
+            with acting(manager):
+                with self.assertRaises(CoverageError):
+                    Plan.start([empty])
+                Plan.start([plan])
             plan = Plan(plan.id)
             self.assertEqual({s.store for s in plan.stores}, {n.s1, n.s2})
             # a distributor's plan without criteria targets its stores
@@ -532,7 +593,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         'name': "D2 everywhere", 'owner_distributor': n.d2.id,
                         'start_date': today(), 'deadline': today(),
                         'products': [('add', [p1.id])]}])
-            Plan.start([own])
+            with acting(manager):
+                Plan.start([own])
             self.assertEqual([s.store for s in Plan(own.id).stores], [n.s3])
             self.assertEqual((plan.pair_count, plan.covered_count),
                 (4, 0))
@@ -541,7 +603,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             plan = Plan(plan.id)
             self.assertEqual((plan.covered_count, plan.progress), (1, 0.25))
             # a shelf check finding P2 at S2 covers that pair
-            Check.dms_shelf_check(n.d1.id, n.s2.id, ['P2'])
+            with acting(manager):
+                Check.dms_shelf_check(n.d1.id, n.s2.id, ['P2'])
             plan = Plan(plan.id)
             self.assertEqual(plan.covered_count, 2)
             rows = {(r.product, r.territory): (r.pairs, r.covered)
@@ -563,9 +626,11 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             with Transaction().set_context(coverage_plan=own.id):
                 self.assertEqual({(m.store, m.product) for m in
                         Missing.search([])}, {(n.s3, p1)})
-            Plan.close([own])
+            with acting(manager):
+                Plan.close([own])
             self.assertEqual(Context.default_coverage_plan(), plan.id)
-            progress, = Plan.dms_plan_progress(n.d1.id)
+            with acting(manager):
+                progress, = Plan.dms_plan_progress(n.d1.id)
             self.assertEqual((progress['pairs'], progress['covered']), (4, 2))
 
     # Prices and promotions -------------------------------------------------
@@ -594,12 +659,14 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                             'price': Decimal(12)}])
             Price.create([{'distributor': n.d2.id, 'product': p1.id,
                         'price': Decimal(12)}])
-            with self.assertRaises(StorePriceError):
+            manager = channel_manager()
+            with acting(manager), self.assertRaises(StorePriceError):
                 Price.dms_set_prices(n.d1.id, {p1.id: '8.5'})
             self.assertFalse(Price.search([('distributor', '=', n.d1.id),
                         ('price', '=', Decimal('8.5'))]))
-            Price.dms_set_prices(n.d1.id, {p1.id: '10.5'})
-            listed, = Price.dms_list_prices(n.d1.id)
+            with acting(manager):
+                Price.dms_set_prices(n.d1.id, {p1.id: '10.5'})
+                listed, = Price.dms_list_prices(n.d1.id)
             self.assertEqual(tuple(Decimal(listed[k]) for k in [
                         'price', 'min_price', 'max_price']),
                 (Decimal('10.5'), 9, 11))
@@ -642,7 +709,9 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         percentage=Decimal('0.1'),
                         products=[('add', [p2.id])]),
                     ])
-            Promotion.activate([pct, threshold, gift])
+            manager = channel_manager()
+            with acting(manager):
+                Promotion.activate([pct, threshold, gift])
             # the stores targeted (all of D1's without a list) are told
             Message = pool.get('distributor.message')
             told = {(m.party, m.origin) for m in Message.search([
@@ -650,11 +719,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(told, {(n.s1, pct), (n.s2, pct),
                     (n.s1, threshold), (n.s2, threshold), (n.s1, gift)})
             # 10% + 10% (threshold) + 15% would exceed the 30% policy
-            with self.assertRaises(StorePromotionError):
+            with acting(manager), self.assertRaises(StorePromotionError):
                 Promotion.activate([extra])
             self.assertEqual(Promotion(extra.id).state, 'draft')
             # juice: 10% + 10% + gifts 1/11 stays within 30%
-            Promotion.activate([other])
+            with acting(manager):
+                Promotion.activate([other])
             with self.assertRaises(StorePromotionError):
                 Promotion.create([dict(common, name="Bad", kind='threshold',
                             threshold_amount=Decimal(5),
@@ -669,11 +739,12 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                         buy_quantity=4, gift_product=p2.id, gift_quantity=1,
                         products=[('add', [p1.id])])])
             self.assertEqual(round(costly.rate, 4), Decimal('0.3333'))
-            with self.assertRaises(StorePromotionError):
+            with acting(manager), self.assertRaises(StorePromotionError):
                 Promotion.activate([costly])
             Promotion.write([costly], {'buy_quantity': 8})
             self.assertEqual(Promotion(costly.id).rate, Decimal('0.2'))
-            Promotion.activate([costly])
+            with acting(manager):
+                Promotion.activate([costly])
             move_stock(n.d1, p1, 10)
             move_stock(n.d1, p2, 30)
             order = channel_order(n.d1, n.s1, [(p1, 10), (p2, 20)])
@@ -691,19 +762,22 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             # S2 is not targeted by the gift promotion
             order2 = channel_order(n.d1, n.s2, [(p2, 10)])
             self.assertFalse(any(l.promotion_gift for l in order2.lines))
-            Order.approve([order])
-            Order.deliver([order])
+            with acting(manager):
+                Order.approve([order])
+                Order.deliver([order])
             self.assertEqual(levels(n.d1, p2), {(p2.id, None): 8})
             self.assertEqual(Order(order.id).billed_amount,
                 Decimal('440.00'))
             gift = Promotion(gift.id)
             self.assertEqual((gift.usage_orders, gift.usage_gift_quantity,
                     gift.usage_discount), (1, 2, Decimal('40.00')))
-            # a rejected order no longer counts
-            Order.reject_orders([order2], "Duplicate")
+            # a rejected order no longer counts (the reject wizard)
+            with acting(manager, check_access=False):
+                Order.reject_orders([order2], "Duplicate")
             other = Promotion(other.id)
             self.assertEqual(other.usage_orders, 1)
-            listed = Promotion.dms_list_promotions(n.s2.id)
+            with acting(manager):
+                listed = Promotion.dms_list_promotions(n.s2.id)
             self.assertNotIn(gift.id, [p['id'] for p in listed])
 
     # Statements ------------------------------------------------------------
@@ -716,16 +790,19 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         Statement = pool.get('distributor.store.statement')
         with store_network() as n:
             p1 = n.products.p1
+            manager = channel_manager()
             delivered_order(n.d1, n.s1, [(p1, 10)], days_ago=40)
-            Payment.dms_record_payment(n.d1.id, n.s1.id, '60',
-                date=(today() - dt.timedelta(days=35)).isoformat())
+            with acting(manager):
+                Payment.dms_record_payment(n.d1.id, n.s1.id, '60',
+                    date=(today() - dt.timedelta(days=35)).isoformat())
             delivered_order(n.d1, n.s1, [(p1, 5)], days_ago=3)
-            Payment.dms_record_payment(n.d1.id, n.s1.id, 30,
-                method='wechat')
-            with self.assertRaises(UserError):
-                Payment.dms_record_payment(n.d1.id, n.s1.id, -5)
-            with self.assertRaises(AccessError):
-                Payment.dms_record_payment(n.d1.id, n.s3.id, 5)
+            with acting(manager):
+                Payment.dms_record_payment(n.d1.id, n.s1.id, 30,
+                    method='wechat')
+                with self.assertRaises(UserError):
+                    Payment.dms_record_payment(n.d1.id, n.s1.id, -5)
+                with self.assertRaises(AccessError):
+                    Payment.dms_record_payment(n.d1.id, n.s3.id, 5)
             start = today() - dt.timedelta(days=10)
             result = Statement.statement(n.d1, n.s1, start, today())
             self.assertEqual(result['opening_balance'], Decimal('40.00'))
@@ -740,14 +817,15 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                 self.assertEqual((row.opening_balance, row.delivered_amount,
                         row.paid_amount, row.closing_balance),
                     (40, 50, 30, 60))
-            api = Statement.dms_store_statement(n.s1.id, n.s1.id,
-                start.isoformat(), today().isoformat())
-            self.assertEqual(api['closing_balance'], '60.00')
-            with self.assertRaises(AccessError):
-                Statement.dms_store_statement(n.d2.id, n.s1.id,
+            with acting(manager):
+                api = Statement.dms_store_statement(n.s1.id, n.s1.id,
                     start.isoformat(), today().isoformat())
+                self.assertEqual(api['closing_balance'], '60.00')
+                with self.assertRaises(AccessError):
+                    Statement.dms_store_statement(n.d2.id, n.s1.id,
+                        start.isoformat(), today().isoformat())
             payment, = Payment.search([('method', '=', 'wechat')])
-            with Transaction().set_context(_check_access=True):
+            with acting(manager):
                 with self.assertRaises(AccessError):
                     Payment.write([payment], {'amount': 1})
 
@@ -784,33 +862,40 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     self.assertIsInstance(
                         pool.get(model).__rpc__[name], RPC)
         with store_network() as n:
-            store_id = Party.dms_save_store(n.d1.id, {
-                    'name': "New Store", 'territory': n.territories.nj.id,
-                    'size': 'medium', 'cooperation': 'key_account'})
+            manager = channel_manager()
+            with acting(manager):
+                store_id = Party.dms_save_store(n.d1.id, {
+                        'name': "New Store",
+                        'territory': n.territories.nj.id,
+                        'size': 'medium', 'cooperation': 'key_account'})
             self.assertEqual(Party(store_id).store_distributor, n.d1)
-            with self.assertRaises(StoreValidationError):
-                Party.dms_save_store(n.d1.id, {
-                        'name': "Far Store",
-                        'territory': n.territories.gz.id})
-            with self.assertRaises(AccessError):
-                Party.dms_save_store(n.d2.id, {'name': "Mine"}, store_id)
-            self.assertEqual(sorted(s['name'] for s in
-                    Party.dms_list_stores(n.d1.id)),
-                ["New Store", "Store Nanjing", "Store Suzhou"])
-            customer_id = Party.dms_save_customer(n.d1.id, {
-                    'name': "Mr Li", 'store': n.s1.id})
+            with acting(manager):
+                with self.assertRaises(StoreValidationError):
+                    Party.dms_save_store(n.d1.id, {
+                            'name': "Far Store",
+                            'territory': n.territories.gz.id})
+                with self.assertRaises(AccessError):
+                    Party.dms_save_store(
+                        n.d2.id, {'name': "Mine"}, store_id)
+                self.assertEqual(sorted(s['name'] for s in
+                        Party.dms_list_stores(n.d1.id)),
+                    ["New Store", "Store Nanjing", "Store Suzhou"])
+                customer_id = Party.dms_save_customer(n.d1.id, {
+                        'name': "Mr Li", 'store': n.s1.id})
             delivered_order(n.d1, Party(customer_id),
                 [(n.products.p1, 2)])
-            customer, = [c for c in Party.dms_list_customers(n.d1.id)
-                if c['id'] == customer_id]
-            self.assertEqual((customer['orders'],
-                    Decimal(customer['amount'])), (1, 20))
-            order_id = Order.dms_create_channel_order(n.s1.id,
-                [{'product': 'P1', 'quantity': 1}], submit=True)
-            with self.assertRaises(AccessError):
-                Order.dms_reject_channel_orders(n.d2.id, [order_id], "No")
-            Order.dms_cancel_channel_orders(n.s1.id, [order_id],
-                "Ordered twice")
+            with acting(manager):
+                customer, = [c for c in Party.dms_list_customers(n.d1.id)
+                    if c['id'] == customer_id]
+                self.assertEqual((customer['orders'],
+                        Decimal(customer['amount'])), (1, 20))
+                order_id = Order.dms_create_channel_order(n.s1.id,
+                    [{'product': 'P1', 'quantity': 1}], submit=True)
+                with self.assertRaises(AccessError):
+                    Order.dms_reject_channel_orders(
+                        n.d2.id, [order_id], "No")
+                Order.dms_cancel_channel_orders(n.s1.id, [order_id],
+                    "Ordered twice")
             self.assertEqual(Order(order_id).state, 'cancelled')
 
     @with_transaction()
@@ -819,43 +904,33 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Order = pool.get('distributor.channel.order')
-        Territory = pool.get('distributor.territory')
         Plan = pool.get('distributor.coverage.plan')
         with store_network() as n:
             p1 = n.products.p1
             channel_order(n.d1, n.s1, [(p1, 1)])
             channel_order(n.d2, n.s3, [(p1, 1)])
-            rep = create_employee(n.company, "Rep Zhejiang")
-            Territory.write([n.territories.zj], {
-                    'reps': [('add', [rep.id])]})
-            rep_user = make_user('rep', ['distributor.group_sales_rep'],
-                rep)
-            accountant = make_user('acc',
-                ['distributor.group_dms_accountant'])
-            manager = make_user('mgr',
-                ['distributor.group_channel_manager'])
+            rep_user = sales_rep([n.territories.zj],
+                create_employee(n.company, "Rep Zhejiang"))
+            accountant = staff_user('accountant')
+            manager = channel_manager()
             stores = [('is_store', '=', True)]
             for user, expected_stores, expected_orders in [
                     (rep_user, {n.s3}, {n.d2}),
                     (manager, {n.s1, n.s2, n.s3}, {n.d1, n.d2}),
                     (accountant, {n.s1, n.s2, n.s3}, {n.d1, n.d2})]:
-                with self.subTest(user=user.login):
-                    with Transaction().set_user(user.id), \
-                            Transaction().set_context(_check_access=True):
-                        self.assertEqual(set(Party.search(stores)),
-                            expected_stores)
-                        self.assertEqual(
-                            {o.seller for o in Order.search([])},
-                            expected_orders)
-            with Transaction().set_user(rep_user.id), \
-                    Transaction().set_context(_check_access=True):
+                with self.subTest(user=user.login), acting(user):
+                    self.assertEqual(set(Party.search(stores)),
+                        expected_stores)
+                    self.assertEqual(
+                        {o.seller for o in Order.search([])},
+                        expected_orders)
+            with acting(rep_user):
                 with self.assertRaises(AccessError):
                     Order.create([{'seller': n.d2.id, 'buyer': n.s3.id}])
                 with self.assertRaises(AccessError):
                     Plan.create([{'name': "Mine", 'start_date': today(),
                                 'deadline': today()}])
-            with Transaction().set_user(accountant.id), \
-                    Transaction().set_context(_check_access=True):
+            with acting(accountant):
                 with self.assertRaises(AccessError):
                     Order.write(Order.search([]), {'comment': "x"})
                 # read-only: not even a draft payment
@@ -865,9 +940,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                                 'amount': 10}])
             # a channel manager runs the whole flow from the back office
             move_stock(n.d2, p1, 5)
-            with Transaction().set_user(manager.id), \
-                    Transaction().set_context(_check_access=True,
-                        company=n.company.id):
+            with acting(manager, company=n.company.id):
                 order, = Order.search([('seller', '=', n.d2.id)])
                 Order.approve([order])
                 Order.deliver([order])
@@ -877,8 +950,7 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
             Message = pool.get('distributor.message')
             self.assertEqual({m.party for m in Message.search([])},
                 {n.d1, n.d2, n.s3})
-            with Transaction().set_user(rep_user.id), \
-                    Transaction().set_context(_check_access=True):
+            with acting(rep_user):
                 self.assertEqual({m.party for m in Message.search([])},
                     {n.d2, n.s3})
 

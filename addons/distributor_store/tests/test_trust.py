@@ -549,7 +549,9 @@ BRAND_OWN = {'stock.move'}
 # not data of anyone: Tryton's own bookkeeping extended by the project
 NOT_DATA = {'res.user.login.attempt', 'ir.rule', 'ir.cron',
     'product.category', 'product.product', 'product.template',
-    'stock.location'}
+    'stock.location',
+    # the brand itself (one company a database), Tryton's rules
+    'company.company'}
 
 
 def _follow(record, path):

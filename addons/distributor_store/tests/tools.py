@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from distributor.tests.tools import create_distributor
+from distributor.tests.tools import (
+    acting, channel_manager, create_distributor, sales_rep, staff_user)
 from distributor_sale.tests.tools import sale_network
 from distributor_stock.tests.tools import move_stock
 
@@ -50,32 +51,38 @@ def store_network():
         yield SimpleNamespace(**vars(n), d3=d3, s1=s1, s2=s2, s3=s3, c1=c1)
 
 
-def channel_order(seller, buyer, lines, submit=True):
-    "A channel order of buyer to seller; lines: [(product, quantity)]"
+def channel_order(seller, buyer, lines, submit=True, user=None):
+    """A channel order of buyer to seller entered and submitted in the back
+    office by user (the channel manager by default); lines: [(product,
+    quantity)]"""
     Order = Pool().get('distributor.channel.order')
-    order, = Order.create([{
-                'seller': seller.id,
-                'buyer': buyer.id,
-                'lines': [('create', [{
-                                'product': p.id, 'quantity': q}
-                            for p, q in lines])],
-                }])
-    if submit:
-        Order.submit([order])
+    with acting(user or channel_manager()):
+        order, = Order.create([{
+                    'seller': seller.id,
+                    'buyer': buyer.id,
+                    'lines': [('create', [{
+                                    'product': p.id, 'quantity': q}
+                                for p, q in lines])],
+                    }])
+        if submit:
+            Order.submit([order])
     return Order(order.id)
 
 
-def delivered_order(seller, buyer, lines, days_ago=0):
-    """A channel order submitted, approved and delivered (dated days_ago
-    days back), with the stock it needs put in the seller's storage"""
+def delivered_order(seller, buyer, lines, days_ago=0, user=None):
+    """A channel order submitted, approved and delivered by user (the
+    channel manager by default), dated days_ago days back, with the stock
+    it needs put in the seller's storage"""
     pool = Pool()
     Order = pool.get('distributor.channel.order')
     Move = pool.get('stock.move')
+    user = user or channel_manager()
     for product, quantity in lines:
         move_stock(seller, product, quantity, days_ago=days_ago)
-    order = channel_order(seller, buyer, lines)
-    Order.approve([order])
-    Order.deliver([order])
+    order = channel_order(seller, buyer, lines, user=user)
+    with acting(user):
+        Order.approve([order])
+        Order.deliver([order])
     order = Order(order.id)
     if days_ago:
         date = pool.get('ir.date').today() - dt.timedelta(days=days_ago)
@@ -109,7 +116,6 @@ def trust_world():
 
     from trytond.modules.company.tests import create_employee
 
-    from distributor_sale.tests.test_module import make_user
     from distributor_sale.tests.tools import add_deposit, order, run_tasks
     from distributor_sale.tests.tools import ship
     from distributor_stock.tests.test_module import create_lot
@@ -118,7 +124,6 @@ def trust_world():
     Party = pool.get('party.party')
     Sale = pool.get('sale.sale')
     SaleLine = pool.get('sale.line')
-    Territory = pool.get('distributor.territory')
     Limit = pool.get('distributor.stock.limit')
     Alert = pool.get('distributor.stock.alert')
     Transfer = pool.get('distributor.stock.transfer')
@@ -137,15 +142,11 @@ def trust_world():
     with store_network() as n:
         t = n.territories
         p1, p2 = n.products.p1, n.products.p2
-        rep = create_employee(n.company, "Rep Jiangsu")
-        Territory.write([t.js], {'reps': [('add', [rep.id])]})
         n.users = SimpleNamespace(
-            manager=make_user('manager', [
-                    'distributor.group_channel_manager']),
-            rep=make_user('rep', ['distributor.group_sales_rep'], rep),
-            accountant=make_user('accountant', [
-                    'distributor.group_dms_accountant']),
-            plain=make_user('plain', []),
+            manager=channel_manager(),
+            rep=sales_rep([t.js], create_employee(n.company, "Rep Jiangsu")),
+            accountant=staff_user('accountant'),
+            plain=staff_user('plain'),
             )
         add_deposit(n.d2, Decimal(100000), n.accounts)
         d4 = create_distributor('D4', n.tiers[2], [t.hz], upstream=n.d2,
