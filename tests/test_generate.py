@@ -6,11 +6,14 @@ import sys
 import unittest
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
+
+from distributor.demo import Part
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'scripts'))
@@ -20,6 +23,50 @@ import setup_db  # noqa: E402
 # the demo is what ./dms run serves, on SQLite; the SQL it goes through
 # (levels, turnover, rules) is run on PostgreSQL by the module tests
 BACKENDS = {'sqlite'}
+# the parts of each module's demo.py, in the order the runner walks them
+DISTRIBUTOR_PARTS = [
+    'territories', 'tiers', 'tags', 'products', 'staff', 'distributors']
+ALL_PARTS = DISTRIBUTOR_PARTS + [
+    'sale setup', 'stock setup', 'orders', 'stock activity',
+    'stores', 'store pricing', 'store orders', 'store activity']
+
+
+def walked():
+    "The names of the parts the runner walks for the activated modules"
+    with Transaction().start(DB_NAME, 0, readonly=True):
+        _, demos = generate.demo_modules(Pool())
+        return [part.name for part in generate.walk(demos)]
+
+
+class WalkTestCase(unittest.TestCase):
+    "The order in which the runner walks the parts of the modules' demos"
+
+    @staticmethod
+    def names(*modules):
+        return [part.name for part in generate.walk(
+                [SimpleNamespace(PARTS=[Part(*p) for p in parts])
+                    for parts in modules])]
+
+    def test_module_order(self):
+        "Module after module, each in the order of its parts"
+        self.assertEqual(self.names(
+                [('a1', None), ('a2', None)], [('b1', None)]),
+            ['a1', 'a2', 'b1'])
+
+    def test_before(self):
+        "A part runs just before the part it names, if that one runs"
+        self.assertEqual(self.names(
+                [('a1', None), ('a2', None), ('a3', None)],
+                [('b1', None, 'a2'), ('b2', None), ('b3', None, 'a2')],
+                [('c1', None, 'b1'), ('c2', None, 'missing')]),
+            ['a1', 'c1', 'b1', 'b3', 'a2', 'a3', 'b2', 'c2'])
+
+    def test_refused(self):
+        "Two parts of one name, or parts before one another, are refused"
+        with self.assertRaises(ValueError):
+            self.names([('a', None)], [('a', None)])
+        with self.assertRaises(ValueError):
+            self.names([('a', None, 'b')], [('b', None, 'a')])
 
 
 def digest():
@@ -50,6 +97,7 @@ class GenerateTestCase(unittest.TestCase):
             transaction.commit()
 
     def test_network(self):
+        self.assertEqual(walked(), DISTRIBUTOR_PARTS)
         counts = generate.generate(
             DB_NAME, distributors=40, products=12, seed=7, verbose=False)
         self.assertEqual(sum(counts.values()), 40)
@@ -137,23 +185,85 @@ def store_digest():
 
 
 class GenerateStoresTestCase(unittest.TestCase):
-    "The demo's stores, channel orders and store activity"
+    """The demo of every module: distributor orders, channel stock, stores,
+    channel orders and store activity"""
 
     @classmethod
     def setUpClass(cls):
         drop_db()
+        cls.addClassCleanup(drop_db)
         activate_module(['distributor_store'])
         # the brand with its chart of accounts and fiscal year, as
         # scripts/setup_db.py makes it
         generate.in_transaction(DB_NAME, setup_db._setup_company)
-
-    @classmethod
-    def tearDownClass(cls):
-        drop_db()
-
-    def test_stores(self):
         generate.generate(DB_NAME, distributors=30, products=10, stores=40,
             seed=5, verbose=False)
+
+    def test_parts(self):
+        "Every module's demo runs, the stock setup before the orders"
+        self.assertEqual(walked(), ALL_PARTS)
+
+    def test_sale(self):
+        "distributor_sale: prices, deposits, orders in every state"
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Tier = pool.get('distributor.tier')
+            Template = pool.get('product.template')
+            Floor = pool.get('distributor.price_floor')
+            Configuration = pool.get('distributor.configuration')
+            MoveLine = pool.get('account.move.line')
+            Sale = pool.get('sale.sale')
+            Discrepancy = pool.get('distributor.sale.discrepancy')
+
+            for tier in Tier.search([]):
+                self.assertTrue(tier.price_list)
+                self.assertTrue(tier.minimum_order_amount)
+            self.assertFalse(Template.search([('salable', '=', False)]))
+            self.assertTrue(Floor.search([]))
+            self.assertTrue(Configuration(1).instalment_payment_term)
+            # the deposits of the prepaid distributors, posted
+            deposits = MoveLine.search([('account.type.deposit', '=', True)])
+            self.assertTrue(deposits)
+            for line in deposits:
+                self.assertEqual(line.party.settlement_method, 'prepaid')
+                self.assertEqual(line.move.state, 'posted')
+
+            orders = Sale.search([('distributor_order', '=', True)])
+            self.assertLessEqual({'draft', 'submitted', 'rejected',
+                    'approved', 'shipped', 'received', 'done', 'cancelled'},
+                {o.channel_state for o in orders})
+            self.assertLessEqual({'regular', 'promotion', 'return'},
+                {o.order_kind for o in orders})
+            resolved, = Discrepancy.search([('state', '=', 'resolved')])
+            self.assertEqual(resolved.resolution, 'credit')
+
+    def test_stock(self):
+        "distributor_stock: levels, lots, transfers, a count, alerts"
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Party = pool.get('party.party')
+            Limit = pool.get('distributor.stock.limit')
+            Lot = pool.get('stock.lot')
+            Level = pool.get('distributor.stock.level')
+            Transfer = pool.get('distributor.stock.transfer')
+            Inventory = pool.get('stock.inventory')
+            Alert = pool.get('distributor.stock.alert')
+
+            active = Party.search([('is_distributor', '=', True),
+                    ('distributor_state', '=', 'active')])
+            self.assertTrue(all(p.distributor_warehouse for p in active))
+            self.assertTrue(Limit.search([]))
+            self.assertTrue(Lot.search([('expiration_date', '!=', None)]))
+            self.assertTrue(Level.levels(active, lots=False))
+            self.assertLessEqual(
+                {'requested', 'approved', 'shipped', 'received', 'done'},
+                {t.state for t in Transfer.search([])})
+            inventory, = Inventory.search([('state', '=', 'draft')])
+            self.assertTrue([l for l in inventory.lines
+                    if l.variance_reason == 'damaged'])
+            self.assertTrue(Alert.search([('state', '=', 'open')]))
+
+    def test_stores(self):
         first = store_digest()
         with Transaction().start(DB_NAME, 0, readonly=True):
             pool = Pool()
