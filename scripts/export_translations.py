@@ -7,7 +7,15 @@ its locale/zh_CN.po, keeping the translations already there.
     .venv/bin/python scripts/export_translations.py distributor [--check]
 
 --check writes nothing and exits 1 when a string has no translation.
-Runs on a throwaway SQLite database (DB_CACHE speeds it up)."""
+Runs on a throwaway SQLite database (DB_CACHE speeds it up).
+
+The file also completes the labels of the base modules the module shows
+(sale, party, stock…), which the export does not hold: they are kept as
+they are, after the module's own strings.  Those are the entries that
+override another module's, msgctxt 'TYPE:NAME:MODULE.FS_ID' (Tryton
+imports them over that module's own translation,
+trytond/ir/translation.py translation_import), and the plain ones marked
+with a '# base label' comment, for a text no base module's file holds."""
 import argparse
 import os
 import sys
@@ -18,6 +26,8 @@ import polib
 os.environ.setdefault('DB_NAME', ':memory:')
 
 ROOT = Path(__file__).resolve().parent.parent
+# the comment of an entry for a base label no base module's file holds
+BASE_LABEL = 'base label'
 
 
 def exported_entries(module, lang='zh_CN'):
@@ -64,6 +74,19 @@ def missing(module, exported=None, lang='zh_CN'):
         if e.msgid and not known.get((e.msgctxt, e.msgid))]
 
 
+def is_base_label(entry):
+    "Whether the entry translates another module's string (see above)"
+    res_id = entry.msgctxt.split(':')[-1] if entry.msgctxt else ''
+    return '.' in res_id or entry.tcomment.startswith(BASE_LABEL)
+
+
+def base_labels(current, exported):
+    "The entries of the current file that complete base modules' labels"
+    own = {(e.msgctxt, e.msgid) for e in exported}
+    return [e for e in current
+        if is_base_label(e) and (e.msgctxt, e.msgid) not in own]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('module')
@@ -82,6 +105,8 @@ def main(argv=None):
     known = {(e.msgctxt, e.msgid): e.msgstr for e in current or []}
     for entry in exported:
         entry.msgstr = known.get((entry.msgctxt, entry.msgid), '')
+    for entry in base_labels(current or [], exported):
+        exported.append(entry)
     exported.save(str(path))
     print(f'{path}: {len(exported)} entries, {len(todo)} to translate')
     return 0

@@ -29,6 +29,42 @@ WEB = ROOT / 'var' / 'sao' / 'web'
 SCREENSHOTS = ROOT / 'var' / 'screenshots'
 ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
     '--disable-background-networking']
+# the message boxes sao opens on a server error (Sao.common.error: an
+# exception), on a refusal (Sao.common.warning: UserError, AccessError, the
+# server unreachable) and on a warning to confirm (Sao.common.userwarning)
+ERROR_DIALOGS = ('.modal.error-dialog, .modal.warning-dialog, '
+    '.modal.user-warning-dialog')
+# reports each of them to dmsErrorDialog(text) as it enters the page
+WATCH_DIALOGS = """
+new MutationObserver(records => {
+    for (const record of records) {
+        for (const node of record.addedNodes) {
+            // bootstrap adds the whole dialog to the body when shown
+            if (node.nodeType !== Node.ELEMENT_NODE
+                    || !node.matches(%(selector)s)) {
+                continue;
+            }
+            const texts = [];
+            const walker = document.createTreeWalker(
+                node, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+                const text = walker.currentNode.nodeValue.trim();
+                if (text) {
+                    texts.push(text);
+                }
+            }
+            window.dmsErrorDialog(
+                node.className.split(' ')[0] + ': ' + texts.join(' | '));
+        }
+    }
+}).observe(document, {childList: true, subtree: true});
+""" % {'selector': repr(ERROR_DIALOGS)}
+# a label still in English: a word of Latin letters and no Chinese
+ENGLISH = re.compile(r'^[^\u3400-\u9fff]*[A-Za-z]{2,}[^\u3400-\u9fff]*$')
+# what a user reads in the lists and forms of the open tab: column
+# headers, field labels, notebook tabs and buttons
+LABELS = ('.treeview th label, .form label.form-label, '
+    '.form .nav-tabs a, .form button')
 
 
 def free_port():
@@ -108,12 +144,16 @@ length = 8
         page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
         page.set_default_timeout(60000)
         # any JavaScript error of the web client fails the test, and so
-        # does a console error (an unknown icon, a failed call)
-        self.page_errors = []
+        # does a console error (an unknown icon, a failed call) and an
+        # error or warning box of sao (a server error, a refusal), at
+        # whatever step it shows (tearDown)
         page.on('pageerror', lambda error: self.page_errors.append(error))
         page.on('console', lambda message: message.type == 'error'
             and 'Failed to load resource' not in message.text
             and self.page_errors.append(message.text))
+        page.expose_function(
+            'dmsErrorDialog', lambda text: self.page_errors.append(text))
+        page.add_init_script(WATCH_DIALOGS)
         page.goto(self.url)
         page.fill('input#login', login)
         page.click('button:has-text("Login")')
@@ -129,9 +169,35 @@ length = 8
         page.get_by_text('D00001', exact=True).first.wait_for()
         return page
 
+    def setUp(self):
+        # the errors of every page the test opens
+        self.page_errors = []
+
     def tearDown(self):
-        self.assertEqual(
-            [str(e) for e in getattr(self, 'page_errors', [])], [])
+        self.assertEqual([str(e) for e in self.page_errors], [])
+
+    def english_labels(self, page):
+        "The labels of the open tab that a user reads in English"
+        texts = page.locator('#tabcontent').locator(LABELS).filter(
+            visible=True).all_inner_texts()
+        return sorted({t.strip() for t in texts if ENGLISH.match(t.strip())})
+
+    def assert_form_in_chinese(self, page):
+        """The labels of the form of the open tab, page after page of its
+        notebook, are in Chinese"""
+        form = page.locator('#tabcontent .form:visible').first
+        form.wait_for()
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(self.english_labels(page), [])
+        tabs = form.locator('.form-notebook').first.locator(
+            ':scope > .nav-tabs > li > a')
+        for i in range(tabs.count()):
+            if not tabs.nth(i).is_visible():
+                continue
+            tabs.nth(i).click()
+            page.wait_for_load_state('networkidle')
+            with self.subTest(page=tabs.nth(i).inner_text()):
+                self.assertEqual(self.english_labels(page), [])
 
     def count(self, page):
         "The number of records the list shows in its pager ('_/24')"
@@ -179,6 +245,8 @@ length = 8
         expect(page.get_by_role('button', name='冻结').first).to_be_visible()
         expect(page.get_by_role('button', name='解冻').first).to_be_hidden()
         page.screenshot(path=str(SCREENSHOTS / 'distributor_form.png'))
+        # Tryton's party labels too (sale's, credit limit's…)
+        self.assert_form_in_chinese(page)
         # the history list of every distributor
         menu = page.locator('#menu')
         menu.get_by_text('经销商状态变更记录', exact=True).first.click()
@@ -273,16 +341,18 @@ length = 8
                 ('经销商订单', '常规'),
                 ('收货差异', '待处理'),
                 ('订单流转记录', '已审批'),
-                # the newest first: stock alerts, transfers and channel
-                # orders follow the orders in the demo
-                # (channel orders' messages name their CO number)
-                ('经销商消息',
-                    re.compile(r'您的订单|库存预警|库存调拨单|CO\d')),
                 ]:
             with self.subTest(entry=entry):
                 self.open_menu(page, entry)
                 page.locator('td:visible', has_text=expected).first.wait_for()
                 page.wait_for_load_state('networkidle')
+        # the inbox of every module, under Distributors: the newest first
+        # (stock alerts, transfers and channel orders follow the orders in
+        # the demo; channel orders' messages name their CO number)
+        self.open_menu(page, '经销商消息')
+        page.locator('td:visible', has_text=re.compile(
+                r'您的订单|库存预警|库存调拨单|CO\d|资质')).first.wait_for()
+        page.wait_for_load_state('networkidle')
         self.open_menu(page, '配置', '最低限价')
         page.locator('td:visible', has_text='总代理').first.wait_for()
         page.wait_for_load_state('networkidle')
@@ -345,6 +415,25 @@ length = 8
         count = self.count(page)
         page.close()
         return count
+
+    def test_order_labels_in_chinese(self):
+        """The distributor order list and form show Tryton's sale labels in
+        Chinese (Number, Party, states, buttons: issue 12)"""
+        page = self.open_distributors('manager')
+        self.open_menu(page, '订单', '经销商订单')
+        page.locator('#tabcontent .treeview tbody tr:visible').first.wait_for()
+        headers = [t.strip() for t in page.locator(
+                '#tabcontent .treeview th label').filter(
+                visible=True).all_inner_texts()]
+        self.assertIn('编号', headers)
+        self.assertIn('客户', headers)
+        self.assertEqual(self.english_labels(page), [])
+        page.screenshot(path=str(SCREENSHOTS / 'orders.png'))
+        regular = page.locator('#tabcontent td:visible', has_text='常规')
+        regular.first.dblclick()
+        self.assert_form_in_chinese(page)
+        page.screenshot(path=str(SCREENSHOTS / 'order_form.png'))
+        page.close()
 
     def test_rep_sees_own_orders(self):
         "A sales rep sees fewer orders than a channel manager"
