@@ -125,9 +125,7 @@ class Territory(
     @classmethod
     def area(cls, territories):
         "Return the ids of the territories and of every territory below"
-        return set(map(int, cls.search([
-                        ('parent', 'child_of', list(map(int, territories))),
-                        ], order=[])))
+        return cls.areas({None: territories})[None]
 
     @classmethod
     def areas(cls, groups):

@@ -605,8 +605,7 @@ class Transfer(Document, ModelSQL, ModelView):
                     items.append((party, 'distributor_stock.' + msg_id,
                             transfer, {'transfer': transfer.rec_name},
                             transfer.reason))
-        with trusted():
-            Message.post(items)
+        Message.post(items)
 
     # API -------------------------------------------------------------
 

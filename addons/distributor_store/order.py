@@ -747,8 +747,7 @@ class ChannelOrder(Document, ModelSQL, ModelView):
                             'buyer': order.buyer.rec_name,
                             'seller': order.seller.rec_name},
                         order.reason))
-        with trusted():
-            Message.post(items)
+        Message.post(items)
 
     @classmethod
     def purchase_totals(cls, buyers):

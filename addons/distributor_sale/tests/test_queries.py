@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
-from trytond.transaction import Transaction
 
-from distributor.tests.tools import count_queries, with_transaction
+from distributor.tests.tools import (
+    acting, channel_manager, count_queries, with_transaction)
 
 from .tools import sale_network
 
@@ -41,20 +41,6 @@ def products(n, count):
     return [t.products[0] for t in templates]
 
 
-def manager():
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    user, = User.create([{
-                'login': 'queries-manager', 'name': "Manager",
-                'groups': [('add', [ModelData.get_id(
-                                'distributor', 'group_channel_manager')])],
-                'companies': [('add', [Transaction().context['company']])],
-                'company': Transaction().context['company'],
-                }])
-    return user
-
-
 def report(name, counter):
     "The statements by kind and table (DMS_SQL_REPORT=1)"
     if os.environ.get('DMS_SQL_REPORT'):
@@ -81,14 +67,12 @@ class QueriesTestCase(unittest.TestCase):
         Sale = pool.get('sale.sale')
         with sale_network() as n:
             goods = products(n, 50)
-            user = manager()
+            user = channel_manager()
 
             def submit(count):
                 lines = [{'product': p.id, 'quantity': 1}
                     for p in goods[:count]]
-                with Transaction().set_user(user.id), \
-                        Transaction().set_context(_check_access=True), \
-                        count_queries() as counter:
+                with acting(user), count_queries() as counter:
                     sale_id = Sale.dms_create_order(
                         n.d1.id, lines, submit=True)
                 self.assertEqual(Sale(sale_id).channel_state, 'submitted')

@@ -5,10 +5,10 @@ import unittest
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module
-from trytond.transaction import Transaction
 
-from distributor.tests.tools import count_queries, with_transaction
-from distributor_sale.tests.test_queries import manager, products, report
+from distributor.tests.tools import (
+    acting, channel_manager, count_queries, with_transaction)
+from distributor_sale.tests.test_queries import products, report
 from distributor_sale.tests.tools import sale_network
 
 # a list of scans, whatever its length: the barcodes, the product codes
@@ -39,7 +39,7 @@ class QueriesTestCase(unittest.TestCase):
         Lot = pool.get('stock.lot')
         with sale_network() as n:
             goods = products(n, 70)
-            user = manager()
+            user = channel_manager()
             Identifier.create([{'product': p.id, 'type': 'ean',
                         'code': ean13(690123400000 + i)}
                     for i, p in enumerate(goods)])
@@ -53,9 +53,7 @@ class QueriesTestCase(unittest.TestCase):
             scans = scans[:200]
 
             def scan(count):
-                with Transaction().set_user(user.id), \
-                        Transaction().set_context(_check_access=True), \
-                        count_queries() as counter:
+                with acting(user), count_queries() as counter:
                     result = Product.dms_resolve_scans(scans[:count])
                 report(f'{count} scans', counter)
                 return result, counter.count
