@@ -1,0 +1,206 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The portal's test harness: a committed world with portal accounts, and
+a client that speaks to trytond's WSGI application in the process, with
+cookies, as a browser or an API client does.
+
+PortalTestCase builds its own database (dropped before and after), so
+that each class passes alone and in any order."""
+import json
+import re
+import unittest
+from types import SimpleNamespace
+
+from werkzeug.test import Client
+
+from trytond.config import config
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+from trytond.transaction import Transaction, TransactionError
+from trytond.wsgi import app
+
+PASSWORD = 'portal-test-Pa55'
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def portal_account(party, email, role='admin', password=PASSWORD):
+    "A portal account of party (as root)"
+    WebUser = Pool().get('web.user')
+    user, = WebUser.create([{
+                'email': email,
+                'party': party.id,
+                'dms_role': role,
+                'password': password,
+                }])
+    return user
+
+
+class PortalClient:
+    """A browser or API client of the portal: keeps its cookies and the
+    CSRF token of the last page (or of the API sign-in)"""
+
+    def __init__(self):
+        self.client = Client(app)
+        self.csrf = None
+        self.token = None
+
+    def _remember(self, response):
+        if response.mimetype == 'text/html':
+            match = CSRF.search(response.get_data(as_text=True))
+            if match and match.group(1):
+                self.csrf = match.group(1)
+        return response
+
+    def get(self, path, **kwargs):
+        headers = kwargs.pop('headers', {})
+        if self.token:
+            headers.setdefault('Authorization', f'Bearer {self.token}')
+        return self._remember(self.client.get(path, headers=headers,
+                **kwargs))
+
+    def post(self, path, data=None, csrf=True, **kwargs):
+        "A form post (with the page's CSRF token unless csrf is False)"
+        data = dict(data or {})
+        if csrf and self.csrf:
+            data.setdefault('csrf_token', self.csrf)
+        return self._remember(self.client.post(path, data=data, **kwargs))
+
+    def api(self, method, path, body=None, csrf=True, headers=None,
+            raw=None):
+        "A JSON call; answers (status, decoded body)"
+        headers = dict(headers or {})
+        if self.token:
+            headers.setdefault('Authorization', f'Bearer {self.token}')
+        elif csrf and self.csrf:
+            headers.setdefault('X-CSRF-Token', self.csrf)
+        data = raw if raw is not None else (
+            json.dumps(body) if body is not None else None)
+        response = self.client.open(path, method=method, data=data,
+            headers=headers, content_type='application/json')
+        text = response.get_data(as_text=True)
+        try:
+            decoded = json.loads(text) if text else None
+        except ValueError:
+            decoded = text
+        return response.status_code, decoded
+
+    def sign_in(self, email, password=PASSWORD):
+        "Sign in through the page, as a person does"
+        self.get('/portal/login')
+        response = self.post('/portal/login', {
+                'email': email, 'password': password})
+        assert response.status_code == 303, (
+            response.status_code, response.get_data(as_text=True)[:500])
+        self.get('/portal/account')
+        return response
+
+    def sign_in_api(self, email, password=PASSWORD):
+        "Sign in through the API; keeps the session's CSRF token"
+        status, body = self.api('POST', '/portal/api/v1/session',
+            {'email': email, 'password': password}, csrf=False)
+        assert status == 200, (status, body)
+        self.csrf = body['csrf_token']
+        return body
+
+
+class PortalTestCase(unittest.TestCase):
+    """A test class with its own committed world (build_world), the
+    portal serving its database"""
+    modules = ['distributor_portal']
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(cls.modules)
+        cls._database = config.get('portal', 'database', default=None)
+        if not config.has_section('portal'):
+            config.add_section('portal')
+        config.set('portal', 'database', DB_NAME)
+        extras = {}
+        while True:
+            with Transaction().start(DB_NAME, 1, **extras) as transaction:
+                try:
+                    cls.world = cls.build_world()
+                except TransactionError as error:
+                    transaction.rollback()
+                    transaction.tasks.clear()
+                    error.fix(extras)
+                    continue
+                transaction.commit()
+                break
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        config.set('portal', 'database', cls._database or '')
+        drop_db()
+
+    @classmethod
+    def build_world(cls):
+        "The class's data, built as root in a transaction then committed"
+        return SimpleNamespace()
+
+    def client(self, email=None, api=False):
+        "A new client, signed in as email (through the page or the API)"
+        client = PortalClient()
+        if email:
+            if api:
+                client.sign_in_api(email)
+            else:
+                client.sign_in(email)
+        return client
+
+    def read(self, func):
+        "Run func() in a read-only transaction as root; its result"
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            return func()
+
+
+def ids(world):
+    "Plain ids of a world's records (usable once its transaction ended)"
+    return SimpleNamespace(**{k: getattr(v, 'id', v)
+            for k, v in vars(world).items()})
+
+
+# the accounts of build_portal_world: (side, party attribute, role, e-mail)
+ACCOUNTS = [
+    ('own', 'party', 'admin', 'd1@example.com'),
+    ('own', 'party', 'orders', 'd1-orders@example.com'),
+    ('own', 'party', 'stock', 'd1-stock@example.com'),
+    ('own', 'party', 'finance', 'd1-finance@example.com'),
+    ('own', 'party', 'view', 'd1-view@example.com'),
+    ('own', 'downstream', 'admin', 'd3@example.com'),
+    ('own', 'store', 'admin', 's1@example.com'),
+    ('own', 'store', 'orders', 's1-orders@example.com'),
+    ('foreign', 'party', 'admin', 'd2@example.com'),
+    ('foreign', 'downstream', 'admin', 'd4@example.com'),
+    ('foreign', 'store', 'admin', 's3@example.com'),
+    ]
+
+
+def build_portal_world():
+    """distributor_store's trust_world (D1 'own' and D2 'foreign', each
+    with a downstream distributor, stores and documents in every state)
+    with the portal accounts of ACCOUNTS; answers plain ids: the world
+    (n), each side's records (own, foreign: their attributes' ids) and
+    the accounts by e-mail"""
+    from distributor_store.tests.tools import trust_world
+    with trust_world() as n:
+        accounts = {}
+        for side, attribute, role, email in ACCOUNTS:
+            party = getattr(n.sides[side], attribute)
+            accounts[email] = portal_account(party, email, role).id
+
+        def plain(namespace):
+            return SimpleNamespace(**{k: (v.id if hasattr(v, 'id') else v)
+                    for k, v in vars(namespace).items()
+                    if hasattr(v, 'id') or isinstance(v, (int, str))})
+        return SimpleNamespace(
+            company=n.company.id,
+            products=plain(n.products),
+            own=plain(n.sides['own']), foreign=plain(n.sides['foreign']),
+            d1=n.d1.id, d2=n.d2.id, d3=n.d3.id, d4=n.d4.id, s1=n.s1.id,
+            s2=n.s2.id,
+            s3=n.s3.id, c1=n.c1.id,
+            accounts=accounts)
