@@ -109,6 +109,13 @@ def main(argv=None):
         exported.append(entry)
     exported.save(str(path))
     print(f'{path}: {len(exported)} entries, {len(todo)} to translate')
+    pages = ROOT / 'addons' / args.module / 'i18n'
+    if pages.is_dir():
+        # the strings of the portal's pages: a gettext catalogue of its own
+        import importlib
+        i18n = importlib.import_module(f'{args.module}.i18n')
+        untranslated = i18n.merge(args.lang)
+        print(f'{pages}/{args.lang}.po: {len(untranslated)} to translate')
     return 0
 
 

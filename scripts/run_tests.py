@@ -44,6 +44,7 @@ BUDGETS = {
         'distributor_sale': 200,
         'distributor_stock': 160,
         'distributor_store': 330,
+        'distributor_portal': 240,
         'tests': 450,
         },
     'postgresql': {
@@ -51,6 +52,7 @@ BUDGETS = {
         'distributor_sale': 280,
         'distributor_stock': 230,
         'distributor_store': 520,
+        'distributor_portal': 300,
         'tests': 60,
         },
     }

@@ -19,6 +19,8 @@ import unittest
 import urllib.request
 from pathlib import Path
 
+from .demo_db import demo_database
+
 ROOT = Path(__file__).resolve().parent.parent
 # the browser drives the server of ./dms run (SQLite): what it proves is
 # the client side (views, menus, rules as a user meets them); the server
@@ -104,10 +106,7 @@ length = 8
         env = {k: v for k, v in os.environ.items()
             if not k.startswith(('TRYTOND_', 'DB_'))}
         python = sys.executable
-        subprocess.run([python, str(ROOT / 'scripts' / 'setup_db.py'),
-                '-c', str(config), '-d', 'dms',
-                '--distributors', '24', '--products', '6', '--stores', '40'],
-            check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        shutil.copy(demo_database(), cls.tmp / 'db' / 'dms.sqlite')
         trytond = str(Path(python).parent / 'trytond')
         cls.server = subprocess.Popen(
             [trytond, '-c', str(config), '-d', 'dms'], env=env, cwd=ROOT,

@@ -15,7 +15,7 @@ from . import schema as s
 from .i18n import N_
 from .user import ROLES, KIND_ROLES
 from .web import (
-    LANG_COOKIE, LANGUAGES, PREFIX, SESSION_COOKIE, PRE_COOKIE,
+    EVERY_ROLE, LANG_COOKIE, LANGUAGES, PREFIX, SESSION_COOKIE, PRE_COOKIE,
     api, csrf_token, json_response, new_token, page)
 
 
@@ -66,7 +66,7 @@ _SIGN_IN_ERRORS = {
     }
 
 
-@page('/login', methods=('GET', 'POST'), auth=False)
+@page('/login', methods=('GET', 'POST'), auth=False, roles=EVERY_ROLE)
 def login(portal):
     "Sign in with e-mail and password"
     if portal.request.method == 'GET':
@@ -91,7 +91,7 @@ def login(portal):
     return portal.redirect(_safe_next(_field(portal, 'next')))
 
 
-@page('/logout', methods=('POST',))
+@page('/logout', methods=('POST',), roles=EVERY_ROLE)
 def logout(portal):
     "Sign out of this device"
     Session = Pool().get('web.user.session')
@@ -101,7 +101,7 @@ def logout(portal):
     return portal.redirect(PREFIX + '/login')
 
 
-@page('/logout/everywhere', methods=('POST',))
+@page('/logout/everywhere', methods=('POST',), roles=EVERY_ROLE)
 def logout_everywhere(portal):
     "Sign out of every device and revoke the API token"
     WebUser = Pool().get('web.user')
@@ -111,7 +111,7 @@ def logout_everywhere(portal):
         flash=portal._(N_("You are signed out on every device.")))
 
 
-@page('/lang', methods=('POST',), auth=False)
+@page('/lang', methods=('POST',), auth=False, roles=EVERY_ROLE)
 def switch_language(portal):
     "Show the portal in another language"
     lang = _field(portal, 'lang')
@@ -121,7 +121,8 @@ def switch_language(portal):
     return portal.redirect(_safe_next(_field(portal, 'next')))
 
 
-@page('/reset', methods=('GET', 'POST'), auth=False)
+@page('/reset', methods=('GET', 'POST'), auth=False,
+    roles=EVERY_ROLE)
 def reset(portal):
     "Ask for a link to choose a new password"
     pre = portal.request.cookies.get(PRE_COOKIE)
@@ -147,7 +148,8 @@ def reset(portal):
         flash=gettext('distributor_portal.msg_reset_sent'))
 
 
-@page('/reset/password', methods=('POST',), auth=False)
+@page('/reset/password', methods=('POST',), auth=False,
+    roles=EVERY_ROLE)
 def reset_password(portal):
     "Choose a new password with the link's token"
     WebUser = Pool().get('web.user')
@@ -216,7 +218,7 @@ def account_page(portal):
         new_token=None)
 
 
-@page('/account/token', methods=('POST',))
+@page('/account/token', methods=('POST',), roles=EVERY_ROLE)
 def account_token_page(portal):
     "A new API token, shown once"
     WebUser = Pool().get('web.user')
@@ -280,7 +282,7 @@ ACCOUNT = s.obj(
 
 
 @api('/session', methods=('POST',), auth=False, body=SIGN_IN, csrf=False,
-    tag='account')
+    roles=EVERY_ROLE, tag='account')
 def api_sign_in(portal):
     """Sign in: sets the session cookie; answers the account and the CSRF
     token that writing calls with this session send as X-CSRF-Token"""
@@ -294,7 +296,7 @@ def api_sign_in(portal):
         'csrf_token': csrf_token(result)}
 
 
-@api('/session', methods=('DELETE',), tag='account')
+@api('/session', methods=('DELETE',), roles=EVERY_ROLE, tag='account')
 def api_sign_out(portal):
     "Sign out of this session"
     Session = Pool().get('web.user.session')
@@ -305,7 +307,8 @@ def api_sign_out(portal):
     return {'signed_out': True}
 
 
-@api('/session/everywhere', methods=('POST',), tag='account')
+@api('/session/everywhere', methods=('POST',), roles=EVERY_ROLE,
+    tag='account')
 def api_sign_out_everywhere(portal):
     "End every session of the account and revoke its API token"
     WebUser = Pool().get('web.user')
@@ -320,7 +323,7 @@ def api_me(portal):
     return _account(portal)
 
 
-@api('/token', methods=('POST',), tag='account')
+@api('/token', methods=('POST',), roles=EVERY_ROLE, tag='account')
 def api_new_token(portal):
     """A new API token for the account (shown once; the previous one
     stops working): send it as Authorization: Bearer TOKEN"""

@@ -37,3 +37,61 @@ def translate(message, lang):
 def N_(message):
     "Mark a string for extraction; translated where it is shown"
     return message
+
+
+def extract():
+    """The msgids of the pages: the strings of the templates (_("..."))
+    and those marked N_("...") in the Python files, with where they are
+    {msgid: [(file, line)]}"""
+    import ast
+
+    from .render import environment
+    found = {}
+    templates = os.path.join(HERE, 'templates')
+    for name in sorted(os.listdir(templates)):
+        if not name.endswith('.html'):
+            continue
+        with open(os.path.join(templates, name), encoding='utf-8') as file:
+            source = file.read()
+        for line, _, message in environment.extract_translations(source):
+            if isinstance(message, str):
+                found.setdefault(message, []).append(
+                    (f'templates/{name}', line))
+    for name in sorted(os.listdir(HERE)):
+        if not name.endswith('.py'):
+            continue
+        with open(os.path.join(HERE, name), encoding='utf-8') as file:
+            tree = ast.parse(file.read())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call)
+                    and getattr(node.func, 'id', None) == 'N_'
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found.setdefault(node.args[0].value, []).append(
+                    (name, node.lineno))
+    return found
+
+
+def merge(lang='zh_CN', check=False):
+    """Merge the extracted msgids into i18n/LANG.po, keeping the
+    translations there and dropping the strings gone; answers the msgids
+    without translation"""
+    path = os.path.join(HERE, 'i18n', f'{lang}.po')
+    old = polib.pofile(path)
+    known = {e.msgid: e for e in old if not e.obsolete}
+    po = polib.POFile()
+    po.metadata = old.metadata
+    po.header = old.header
+    missing = []
+    for msgid, places in sorted(extract().items()):
+        entry = polib.POEntry(msgid=msgid,
+            msgstr=known[msgid].msgstr if msgid in known else '',
+            occurrences=[(f, str(n)) for f, n in places])
+        if not entry.msgstr:
+            missing.append(msgid)
+        po.append(entry)
+    if not check:
+        po.save(path)
+        _CATALOGUES.pop(lang, None)
+    return missing

@@ -13,6 +13,8 @@ from markupsafe import Markup
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from distributor.access import trusted
+
 from . import i18n
 
 HERE = os.path.dirname(__file__)
@@ -53,6 +55,27 @@ def query(**values):
         {k: v for k, v in values.items() if v not in (None, '')})
 
 
+def selection(model, field):
+    """[(key, label)] of a selection field, labels in the caller's language
+    (Tryton's own translations: states, kinds, reasons)"""
+    Model = Pool().get(model)
+    # the field's definition, not a record: nothing of a party to check
+    with trusted():
+        definition = Model.fields_get([field])[field]
+    return [(k, l) for k, l in definition['selection'] if k]
+
+
+def label(model, field, value):
+    "The label of value in a selection field, in the caller's language"
+    if value is None:
+        return ''
+    return dict(selection(model, field)).get(value, value)
+
+
+environment.globals.update({
+        'selection': selection,
+        'label': label,
+        })
 environment.filters.update({
         'money': money,
         'quantity': quantity,
@@ -71,8 +94,7 @@ NAV = [
     ('/portal/stock', i18n.N_("Stock"), 'box', {'distributor'}, None),
     ('/portal/stores', i18n.N_("Stores"), 'shop', {'distributor'}, None),
     ('/portal/sales', i18n.N_("Sales"), 'chart', {'distributor'}, None),
-    ('/portal/statement', i18n.N_("Statement"), 'money', {'store'},
-        {'finance'}),
+    ('/portal/statement', i18n.N_("Statement"), 'money', {'store'}, None),
     ('/portal/messages', i18n.N_("Messages"), 'bell',
         {'distributor', 'store'}, None),
     ('/portal/account', i18n.N_("Account"), 'user',

@@ -15,6 +15,7 @@ import secrets
 from sql import Literal
 from sql.conditionals import Coalesce
 
+from trytond.exceptions import RateLimitException
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
@@ -24,13 +25,16 @@ from trytond.transaction import Transaction
 from distributor.access import entry_point, trusted
 
 from .exceptions import PortalUserError
+from .i18n import N_
 
+# the labels are translated by Tryton in the back office and by the
+# portal's catalogue on the pages (N_)
 ROLES = [
-    ('admin', "Administrator"),
-    ('orders', "Orders"),
-    ('stock', "Stock"),
-    ('finance', "Finance"),
-    ('view', "View Only"),
+    ('admin', N_("Administrator")),
+    ('orders', N_("Orders")),
+    ('stock', N_("Stock")),
+    ('finance', N_("Finance")),
+    ('view', N_("View Only")),
     ]
 # the portal groups of each role (distributor_portal.group_portal_*)
 ROLE_GROUPS = {
@@ -193,6 +197,17 @@ class WebUser(metaclass=PoolMeta):
                 super().write([user], {'dms_user': identity.id})
 
     @classmethod
+    def authenticate(cls, email, password):
+        """The user of email and password, or None; refused as throttled
+        once the e-mail failed the configured times within the window
+        (web.user.authenticate.attempt)"""
+        Attempt = Pool().get('web.user.authenticate.attempt')
+        if (isinstance(email, str)
+                and Attempt.count(email.lower()) >= Attempt.max_failures()):
+            raise RateLimitException()
+        return super().authenticate(email, password)
+
+    @classmethod
     def dms_new_api_token(cls, user):
         "A new API token for the user (the previous one stops working)"
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -238,10 +253,10 @@ class WebUser(metaclass=PoolMeta):
                 ('is_store', '=', True),
                 ('store_distributor', '=', party.id),
                 ])
-        return cls.search([
-                ('party', 'in', [p.id for p in parties]),
-                ['OR', ('active', '=', True), ('active', '=', False)],
-                ], order=[('party', 'ASC'), ('email', 'ASC')])
+        with Transaction().set_context(active_test=False):
+            return cls.search([
+                    ('party', 'in', [p.id for p in parties]),
+                    ], order=[('party', 'ASC'), ('email', 'ASC')])
 
     @classmethod
     @entry_point(parties={'party': ['distributor', 'store'],

@@ -43,7 +43,8 @@ from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import (
+    Transaction, TransactionError, check_access)
 from trytond.wsgi import app
 
 from distributor.access import resolve as _resolve
@@ -61,6 +62,9 @@ PRE_COOKIE = 'dms_portal_pre'
 LANG_COOKIE = 'dms_portal_lang'
 FLASH_COOKIE = 'dms_portal_flash'
 KINDS = frozenset({'distributor', 'store'})
+# the roles of every portal account: a writing route that any of them may
+# call (signing out, reading one's messages) says so with these
+EVERY_ROLE = frozenset({'admin', 'orders', 'stock', 'finance', 'view'})
 LANGUAGES = ('zh_CN', 'en')
 # a session is touched (its idle time restarted) at most this often
 TOUCH_SECONDS = 60
@@ -436,17 +440,28 @@ def dispatch(route, request, view_args):
             404)
     readonly = request.method in {'GET', 'HEAD'}
     retry = config.getint('database', 'retry')
-    for count in range(retry + 1):
+    # the locks a transaction turned out to need (trytond's dispatcher
+    # restarts a request with them declared, as here)
+    extras = {}
+    count = 0
+    while True:
         if count:
             time.sleep(0.02 * count)
         with Transaction().start(database, 0, readonly=readonly,
-                context={'_request': request.context}) as transaction:
+                context={'_request': request.context},
+                **extras) as transaction:
             try:
                 response, ok, session = _run(
                     route, request, pool, view_args)
+            except TransactionError as error:
+                transaction.rollback()
+                transaction.tasks.clear()
+                error.fix(extras)
+                continue
             except backend.DatabaseOperationalError:
                 transaction.rollback()
                 if count < retry and not readonly:
+                    count += 1
                     continue
                 logger.info("portal busy on %s", request.path, exc_info=True)
                 response = json_response({'code': 'busy',
@@ -524,7 +539,7 @@ def _run(route, request, pool, view_args):
                 HTTPStatus.UNPROCESSABLE_ENTITY, _error_code(e), e.message,
                 getattr(e, 'dms_details', None))
             ok = False
-        except backend.DatabaseOperationalError:
+        except (backend.DatabaseOperationalError, TransactionError):
             raise
         except HTTPException as e:
             response = _error_answer(route, portal, e.code,

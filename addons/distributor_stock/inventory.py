@@ -63,6 +63,8 @@ class Inventory(Document, metaclass=PoolMeta):
                 'dms_start_count': RPC(readonly=False),
                 'dms_count_scans': RPC(readonly=False),
                 'dms_variance_report': RPC(),
+                'dms_set_variance_reasons': RPC(readonly=False),
+                'dms_confirm_count': RPC(readonly=False),
                 })
 
     @fields.depends('location')
@@ -194,6 +196,52 @@ class Inventory(Document, metaclass=PoolMeta):
                 'variance_value': l.variance_value,
                 'variance_reason': l.variance_reason,
                 } for l in inventory.lines if l.variance_quantity]
+
+
+    @classmethod
+    @entry_point(record={'inventory': None},
+        parties={'party': ['distributor']})
+    def dms_set_variance_reasons(cls, inventory, reasons, party=None):
+        """Give the reason (and a note) of the variances of a draft count:
+        reasons is a list of dicts with line (an id of the count's
+        lines), reason (a key of the variance reasons) and optionally
+        note; all are checked before any is written"""
+        pool = Pool()
+        Line = pool.get('stock.inventory.line')
+        cls._dms_check_owner(inventory, party)
+        field = gettext('distributor_stock.msg_field_reasons')
+        reasons = validation.lines(reasons, field)
+        lines = {l.id: l for l in inventory.lines}
+        to_write = []
+        for values in reasons:
+            validation.keys(values, field, {'line', 'reason', 'note'})
+            line_id = validation.integer(values.get('line'), field)
+            if line_id not in lines:
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=Line.__names__()['model'], id=line_id))
+            reason = validation.choice(values.get('reason'), field,
+                [k for k, _ in REASONS if k])
+            note = validation.text(values.get('note'), field, size=200,
+                multiline=False)
+            to_write.extend([[lines[line_id]], {
+                        'variance_reason': reason,
+                        'variance_note': note,
+                        }])
+        if to_write:
+            Line.write(*to_write)
+        return len(reasons)
+
+    @classmethod
+    @entry_point(record={'inventory': None},
+        parties={'party': ['distributor']})
+    def dms_confirm_count(cls, inventory, party=None):
+        """Confirm a draft count of the distributor: every variance must
+        have its reason; the stock is corrected to the counted
+        quantities"""
+        cls._dms_check_owner(inventory, party)
+        cls.confirm([inventory])
+        return inventory.id
 
 
 class InventoryLine(DocumentLine, metaclass=PoolMeta):

@@ -177,6 +177,7 @@ class Party(metaclass=PoolMeta):
                 'dms_save_store': RPC(readonly=False),
                 'dms_list_customers': RPC(),
                 'dms_save_customer': RPC(readonly=False),
+                'dms_store_state': RPC(readonly=False),
                 })
 
     @classmethod
@@ -422,6 +423,25 @@ class Party(metaclass=PoolMeta):
             store = cls(is_store=True, store_distributor=party,
                 is_distributor=False, is_terminal_customer=False)
         return cls._dms_apply(store, values, STORE_VALUES)
+
+    @classmethod
+    @entry_point(parties={'party': ['distributor']},
+        records={'stores': None})
+    def dms_store_state(cls, party, stores, action):
+        """Close or reopen (action) stores of the distributor, through the
+        store_close and store_reopen buttons; returns their ids"""
+        action = validation.choice(action, 'action', ['close', 'reopen'])
+        for store in stores:
+            if not store.is_store:
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=cls.__names__()['model'], id=store.id))
+            cls._dms_own(party, 'store_distributor', store)
+        if action == 'close':
+            cls.store_close(stores)
+        else:
+            cls.store_reopen(stores)
+        return [s.id for s in stores]
 
     @classmethod
     @entry_point(parties={'party': ['distributor']})

@@ -15,9 +15,11 @@ from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
-from distributor.access import entry_point, trusted
+from distributor import validation
+from distributor.access import entry_point, resolve, trusted
 from distributor.document import (
     Document, DocumentLine, DocumentLog, serialize)
+from distributor.exceptions import InputError, RecordNotFound
 
 from .exceptions import StorePromotionError
 
@@ -32,6 +34,19 @@ STATES = [
     ('closed', "Closed"),
     ]
 ZERO = Decimal(0)
+# the values of dms_save_promotion: those of every kind, and each kind's
+PROMOTION_VALUES = {'name', 'kind', 'products', 'stores', 'start_date',
+    'end_date'}
+KIND_VALUES = {
+    'percentage': {'percentage'},
+    'threshold': {'threshold_amount', 'amount_off'},
+    'buy_get': {'buy_quantity', 'gift_product', 'gift_quantity'},
+    }
+PROMOTION_ACTIONS = {
+    # action: (the state it acts from, the workflow button)
+    'activate': ('draft', 'activate'),
+    'close': ('active', 'close'),
+    }
 
 
 class Promotion(Document, ModelSQL, ModelView):
@@ -160,6 +175,8 @@ class Promotion(Document, ModelSQL, ModelView):
                 })
         cls.__rpc__.update({
                 'dms_list_promotions': RPC(),
+                'dms_save_promotion': RPC(readonly=False),
+                'dms_promotion_action': RPC(readonly=False),
                 })
 
     @classmethod
@@ -460,6 +477,142 @@ class Promotion(Document, ModelSQL, ModelView):
                 'gift_quantity': p.gift_quantity,
                 'products': [x.code for x in p.products],
                 } for p in promotions]
+
+
+    @classmethod
+    def _dms_own(cls, party, promotions):
+        "The promotions must be the distributor's: else as if missing"
+        for promotion in promotions:
+            if promotion.distributor != party:
+                raise RecordNotFound(gettext(
+                        'distributor.msg_record_not_found',
+                        model=cls.__names__()['model'], id=promotion.id))
+        return promotions
+
+    @classmethod
+    @entry_point(parties={'party': ['distributor']},
+        record={'promotion': None})
+    def dms_save_promotion(cls, party, values, promotion=None):
+        """Create (or update promotion, a draft) a store promotion of the
+        distributor from values: name, kind, the values of the kind
+        (percentage; threshold_amount and amount_off; buy_quantity,
+        gift_product (id or code) and gift_quantity), products (ids or
+        codes, empty for all), stores (ids of its stores, empty for all),
+        start_date, end_date; every value is checked before anything is
+        written; returns the promotion's id"""
+        Party = Pool().get('party.party')
+        validation.keys(values, 'values',
+            PROMOTION_VALUES.union(*KIND_VALUES.values()))
+        if promotion is not None:
+            cls._dms_own(party, [promotion])
+            cls.dms_check_state([promotion], {'draft'})
+        else:
+            promotion = cls(distributor=party, products=[], stores=[])
+            for name in ['name', 'kind', 'start_date', 'end_date']:
+                if values.get(name) in (None, ''):
+                    raise InputError(gettext(
+                            'distributor.msg_input_required',
+                            field=cls._dms_label(name)))
+        label = cls._dms_label
+        if 'kind' in values:
+            promotion.kind = validation.choice(values['kind'],
+                label('kind'), KINDS)
+        # only the values of the kind; the other kinds' are cleared
+        validation.keys(values, 'values',
+            PROMOTION_VALUES | KIND_VALUES[promotion.kind])
+        for kind, names in KIND_VALUES.items():
+            if kind != promotion.kind:
+                for name in names:
+                    setattr(promotion, name, None)
+        if 'name' in values:
+            promotion.name = validation.text(values['name'], label('name'),
+                size=128, required=True, multiline=False)
+        for name in ['start_date', 'end_date']:
+            if name in values:
+                setattr(promotion, name, validation.date(values[name],
+                        label(name)))
+        if 'percentage' in values:
+            promotion.percentage = validation.number(values['percentage'],
+                label('percentage'), digits=4, positive=True, maximum=1)
+        for name in ['threshold_amount', 'amount_off']:
+            if name in values:
+                setattr(promotion, name, validation.amount(values[name],
+                        label(name), positive=True))
+        for name in ['buy_quantity', 'gift_quantity']:
+            if name in values:
+                setattr(promotion, name, validation.quantity(values[name],
+                        label(name)))
+        if 'gift_product' in values:
+            promotion.gift_product, = cls._dms_products(
+                [values['gift_product']], label('gift_product'))
+        if 'products' in values:
+            promotion.products = cls._dms_products(values['products'],
+                label('products'))
+        if 'stores' in values:
+            stores = values['stores']
+            if stores is not None and not isinstance(stores, (list, tuple)):
+                raise InputError(gettext(
+                        'distributor.msg_input_ids', field=label('stores')))
+            promotion.stores = resolve(Party, list(stores or []),
+                label('stores'), domain=[
+                    ('is_store', '=', True),
+                    ('store_distributor', '=', party.id),
+                    ])
+        if promotion.end_date < promotion.start_date:
+            raise InputError(gettext(
+                    'distributor.msg_input_minimum',
+                    field=label('end_date'),
+                    value=promotion.end_date.isoformat(),
+                    minimum=promotion.start_date.isoformat()))
+        for name in KIND_VALUES[promotion.kind]:
+            if getattr(promotion, name, None) is None:
+                raise InputError(gettext(
+                        'distributor.msg_input_required',
+                        field=label(name)))
+        validation.check_record_fields([promotion])
+        promotion.save()
+        return promotion.id
+
+    @classmethod
+    def _dms_label(cls, name):
+        return cls.fields_get([name])[name]['string']
+
+    @classmethod
+    def _dms_products(cls, values, field):
+        "The products of a list of ids or codes"
+        Product = Pool().get('product.product')
+        if values is None:
+            return []
+        if not isinstance(values, (list, tuple)):
+            raise InputError(gettext(
+                    'distributor.msg_input_ids', field=field))
+        if len(values) > validation.limits().max_lines:
+            raise InputError(gettext(
+                    'distributor.msg_input_too_many_lines', field=field,
+                    maximum=validation.limits().max_lines,
+                    count=len(values)))
+        for value in values:
+            if not isinstance(value, (int, str)) or isinstance(value, bool):
+                raise InputError(gettext(
+                        'distributor.msg_input_id', field=field,
+                        value=str(value)[:40]))
+        return list(dict.fromkeys(p for p, _ in
+                Product.dms_resolve_products_lots(
+                    [(v, None) for v in values])))
+
+    @classmethod
+    @entry_point(parties={'party': ['distributor']},
+        records={'promotions': None})
+    def dms_promotion_action(cls, party, promotions, action):
+        """Run the workflow action (activate, close) on the distributor's
+        promotions; activate checks the brand's promotion policy"""
+        action = validation.choice(action, 'action',
+            list(PROMOTION_ACTIONS))
+        state, button = PROMOTION_ACTIONS[action]
+        cls._dms_own(party, promotions)
+        cls.dms_check_state(promotions, {state})
+        getattr(cls, button)(promotions)
+        return [p.id for p in promotions]
 
 
 class PromotionLog(DocumentLog, ModelSQL, ModelView):

@@ -92,6 +92,9 @@ ENTRY_POINTS = {
     ('party.party', 'dms_save_customer'): (AR,
         lambda M, s, n: M.dms_save_customer(s.party.id,
             {'name': "New customer"})),
+    ('party.party', 'dms_store_state'): (A,
+        lambda M, s, n: M.dms_store_state(s.party.id, [s.store.id],
+            'close')),
     # distributor orders
     ('sale.sale', 'dms_submit'): (AR,
         lambda M, s, n: M.dms_submit([s.sale_draft])),
@@ -171,6 +174,12 @@ ENTRY_POINTS = {
             s.party.id)),
     ('stock.inventory', 'dms_variance_report'): (A,
         lambda M, s, n: M.dms_variance_report(s.count.id, s.party.id)),
+    ('stock.inventory', 'dms_set_variance_reasons'): (A,
+        lambda M, s, n: M.dms_set_variance_reasons(s.count.id, [
+                {'line': s.count.lines[0].id, 'reason': 'damaged'}],
+            s.party.id)),
+    ('stock.inventory', 'dms_confirm_count'): (A,
+        lambda M, s, n: M.dms_confirm_count(s.count.id, s.party.id)),
     ('product.product', 'dms_resolve_scans'): (AR,
         lambda M, s, n: M.dms_resolve_scans(['P1'])),
     # channel orders
@@ -231,6 +240,15 @@ ENTRY_POINTS = {
         lambda M, s, n: M.draft([s.promotion_active])),
     ('distributor.store.promotion', 'dms_list_promotions'): (ALL,
         lambda M, s, n: M.dms_list_promotions(s.party.id)),
+    ('distributor.store.promotion', 'dms_save_promotion'): (A,
+        lambda M, s, n: M.dms_save_promotion(s.party.id, {
+                'name': "New promotion", 'kind': 'threshold',
+                'threshold_amount': '100', 'amount_off': '5',
+                'stores': [s.store.id], 'start_date': _today().isoformat(),
+                'end_date': _today().isoformat()})),
+    ('distributor.store.promotion', 'dms_promotion_action'): (A,
+        lambda M, s, n: M.dms_promotion_action(s.party.id,
+            [s.promotion_draft.id], 'activate')),
     ('distributor.coverage.plan', 'start'): (A,
         lambda M, s, n: M.start([s.plan_draft])),
     ('distributor.coverage.plan', 'close'): (A,
