@@ -2,13 +2,17 @@
 # of this repository contains the full copyright notices and license terms.
 """The small demo database of the browser tests, built once per process
 with scripts/setup_db.py (as ./dms run builds it) and copied by each test
-class: the back office and the portal walk the same demo."""
+class: the back office and the portal walk the same demo, each served by
+its own trytond (DemoServer)."""
 import atexit
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +41,96 @@ length = 8
             check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         _BUILT[key] = tmp / 'db' / 'dms.sqlite'
     return _BUILT[key]
+
+
+def free_port():
+    "A free TCP port of the loopback"
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class DemoServer:
+    """trytond serving a copy of the demo database on a free port of the
+    loopback, as ./dms run serves it (SQLite), in a temporary folder:
+
+        server = DemoServer()
+        server.start({'web': {'root': WEB}}, ready='/')
+        server.url  # http://127.0.0.1:PORT
+        server.log_text()  # what trytond logged so far
+        server.stop()
+
+    database: the SQLite file to copy (default: demo_database())."""
+
+    def __init__(self, database=None, prefix='dms-server-'):
+        self.database = database
+        self.prefix = prefix
+        self.tmp = self.process = self.log = None
+        self.port = self.url = None
+
+    def start(self, extra_config=None, ready='/', timeout=60):
+        """Start trytond and wait until ready (a path) answers;
+        extra_config: {section: {option: value}} added to its
+        configuration (the database, [web] listen and the password length
+        are set)"""
+        self.tmp = Path(tempfile.mkdtemp(prefix=self.prefix))
+        (self.tmp / 'db').mkdir()
+        self.port = free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        sections = {
+            'database': {'uri': 'sqlite://', 'path': self.tmp / 'db'},
+            'web': {'listen': f'127.0.0.1:{self.port}'},
+            'password': {'length': 8},
+            }
+        for section, options in (extra_config or {}).items():
+            sections.setdefault(section, {}).update(options)
+        config = self.tmp / 'trytond.conf'
+        config.write_text(''.join(f'[{section}]\n' + ''.join(
+                    f'{option} = {value}\n'
+                    for option, value in options.items())
+                for section, options in sections.items()))
+        shutil.copy(self.database or demo_database(),
+            self.tmp / 'db' / 'dms.sqlite')
+        env = {k: v for k, v in os.environ.items()
+            if not k.startswith(('TRYTOND_', 'DB_'))}
+        trytond = str(Path(sys.executable).parent / 'trytond')
+        self.log = open(self.tmp / 'trytond.log', 'w')
+        self.process = subprocess.Popen(
+            [trytond, '-c', str(config), '-d', 'dms'], env=env, cwd=ROOT,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(self.url + ready, timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.5)
+        text = self.log_text()
+        self.stop()
+        raise AssertionError(f'trytond did not start:\n{text[-3000:]}')
+
+    def log_text(self):
+        "What trytond logged so far"
+        if self.log is None:
+            return ''
+        self.log.flush()
+        return (self.tmp / 'trytond.log').read_text(errors='replace')
+
+    def stop(self):
+        "Stop trytond and remove its folder"
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None

@@ -9,17 +9,10 @@ opens Distributors.  Skipped outside CI when Chromium or the web client is
 missing; under CI (CI=true) their absence is a failure."""
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import unittest
-import urllib.request
 from pathlib import Path
 
-from .demo_db import demo_database
+from .demo_db import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 # the browser drives the server of ./dms run (SQLite): what it proves is
@@ -69,12 +62,6 @@ LABELS = ('.treeview th label, .form label.form-label, '
     '.form .nav-tabs a, .form button')
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class BackOfficeBrowserTestCase(unittest.TestCase):
 
     @classmethod
@@ -90,37 +77,9 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             if os.environ.get('CI'):
                 raise AssertionError(message)
             raise unittest.SkipTest(message)
-        cls.tmp = Path(tempfile.mkdtemp(prefix='dms-browser-'))
-        (cls.tmp / 'db').mkdir()
-        cls.port = free_port()
-        config = cls.tmp / 'trytond.conf'
-        config.write_text(f'''[database]
-uri = sqlite://
-path = {cls.tmp / 'db'}
-[web]
-listen = 127.0.0.1:{cls.port}
-root = {WEB}
-[password]
-length = 8
-''')
-        env = {k: v for k, v in os.environ.items()
-            if not k.startswith(('TRYTOND_', 'DB_'))}
-        python = sys.executable
-        shutil.copy(demo_database(), cls.tmp / 'db' / 'dms.sqlite')
-        trytond = str(Path(python).parent / 'trytond')
-        cls.server = subprocess.Popen(
-            [trytond, '-c', str(config), '-d', 'dms'], env=env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.url = f'http://127.0.0.1:{cls.port}/'
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(cls.url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            cls.tearDownClass()
-            raise AssertionError('trytond did not start')
+        cls.server = DemoServer(prefix='dms-browser-')
+        cls.server.start({'web': {'root': WEB}}, ready='/')
+        cls.url = cls.server.url + '/'
 
         from playwright.sync_api import sync_playwright
         cls.playwright = sync_playwright().start()
@@ -133,9 +92,7 @@ length = 8
             if hasattr(cls, name):
                 getattr(getattr(cls, name), stop)()
         if hasattr(cls, 'server'):
-            cls.server.terminate()
-            cls.server.wait(timeout=20)
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+            cls.server.stop()
 
     def open_distributors(self, login, password='dms-demo'):
         """Log in and open 经销商 ▸ 经销商 (Distributors) on the 全部 (All)

@@ -7,27 +7,25 @@ Playwright.
 Builds a small demo database with scripts/setup_db.py in a temporary
 folder, starts trytond on a free port with the portal on it ([portal]
 database, and the npm assets of ./dms under var/portal), signs in through
-/portal/login and walks the pages.  Screenshots are kept in
-var/screenshots/portal_*.png.  Skipped outside CI when Chromium,
-Playwright or the portal's npm assets are missing; under CI (CI=true)
-their absence is a failure.
+/portal/login and walks the pages, then does the issue's flows (test_flow_*:
+an order refused by a channel rule then fixed, approving, rejecting with
+a reason and delivering a store's order, receipts with a shortfall, a
+manual scan, a message read, a sub-distributor's order to its upstream,
+the store's statement), each account signed in once for the class.
+Screenshots are kept in var/screenshots/portal_*.png.  Skipped outside CI
+when Chromium, Playwright or the portal's npm assets are missing; under CI
+(CI=true) their absence is a failure.
 
 DMS_PORTAL_DEMO=FILE reuses a demo database built before (a copy of its
 SQLite file is served), to iterate on the tests without building one."""
+import math
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import unittest
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from .demo_db import demo_database
+from .demo_db import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 # the browser drives the server of ./dms run (SQLite): the server side of
@@ -47,6 +45,9 @@ DISTRIBUTOR = 'distributor@demo.dms'
 DISTRIBUTOR_VIEW = 'distributor-view@demo.dms'
 SUBDISTRIBUTOR = 'subdistributor@demo.dms'
 STORE = 'store@demo.dms'
+# an amount above the demo's largest minimum order amount (distributor_sale
+# demo.py: 5000 for the national agents' tier T1)
+BRAND_MINIMUM = 6000
 CHINESE = re.compile(r'[\u3400-\u9fff]')
 # links of a page's content the walk does not follow: they leave the
 # portal, sign out, or start a download
@@ -69,12 +70,6 @@ def catalogue():
 CATALOGUE = catalogue()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def shape(path):
     "A link's kind: its path with the numbers as <id>, without its query"
     return re.sub(r'/\d+(?=/|$)', '/<id>', urllib.parse.urlsplit(path).path)
@@ -95,71 +90,42 @@ class PortalBrowserTestCase(unittest.TestCase):
             if os.environ.get('CI'):
                 raise AssertionError(message)
             raise unittest.SkipTest(message)
-        cls.tmp = Path(tempfile.mkdtemp(prefix='dms-portal-browser-'))
-        (cls.tmp / 'db').mkdir()
-        cls.port = free_port()
-        config = cls.tmp / 'trytond.conf'
-        config.write_text(f'''[database]
-uri = sqlite://
-path = {cls.tmp / 'db'}
-[web]
-listen = 127.0.0.1:{cls.port}
-[password]
-length = 8
-[portal]
-database = dms
-vendor = {VENDOR}
-''')
-        env = {k: v for k, v in os.environ.items()
-            if not k.startswith(('TRYTOND_', 'DB_'))}
-        python = sys.executable
-        reuse = os.environ.get('DMS_PORTAL_DEMO')
-        shutil.copy(reuse or demo_database(), cls.tmp / 'db' / 'dms.sqlite')
-        trytond = str(Path(python).parent / 'trytond')
-        cls.log = open(cls.tmp / 'trytond.log', 'w')
-        cls.server = subprocess.Popen(
-            [trytond, '-c', str(config), '-d', 'dms'], env=env, cwd=ROOT,
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        cls.url = f'http://127.0.0.1:{cls.port}'
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(cls.url + '/portal/login', timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            cls.tearDownClass()
-            raise AssertionError('trytond did not start')
+        cls.server = DemoServer(os.environ.get('DMS_PORTAL_DEMO'),
+            prefix='dms-portal-browser-')
+        cls.server.start({'portal': {'database': 'dms', 'vendor': VENDOR}},
+            ready='/portal/login')
+        cls.url = cls.server.url
 
         from playwright.sync_api import sync_playwright
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(
             executable_path=CHROMIUM, args=ARGS)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # {e-mail: page}: the accounts signed in once for the flows
+        cls.signed_in = {}
 
     @classmethod
     def tearDownClass(cls):
+        for page in getattr(cls, 'signed_in', {}).values():
+            page.context.close()
         for name, stop in [('browser', 'close'), ('playwright', 'stop')]:
             if hasattr(cls, name):
                 getattr(getattr(cls, name), stop)()
         if hasattr(cls, 'server'):
-            cls.server.terminate()
-            cls.server.wait(timeout=20)
-        if hasattr(cls, 'log'):
-            cls.log.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+            cls.server.stop()
 
     def setUp(self):
-        # the JavaScript errors of every page the test opens
+        # the JavaScript errors of every page the test opens (the pages
+        # kept signed in for the class report to the running test)
         self.page_errors = []
+        type(self).errors = self.page_errors
 
     def tearDown(self):
         self.assertEqual([str(e) for e in self.page_errors], [])
 
     def server_errors(self):
         "The tracebacks trytond logged so far (the end of its log)"
-        self.log.flush()
-        text = (self.tmp / 'trytond.log').read_text(errors='replace')
+        text = self.server.log_text()
         return text[-3000:] if 'Traceback' in text else ''
 
     def screenshot(self, page, name):
@@ -174,10 +140,11 @@ vendor = {VENDOR}
             locale=lang or 'zh-CN')
         page = context.new_page()
         page.set_default_timeout(60000)
-        page.on('pageerror', lambda error: self.page_errors.append(error))
+        cls = type(self)
+        page.on('pageerror', lambda error: cls.errors.append(error))
         page.on('console', lambda message: message.type == 'error'
             and 'Failed to load resource' not in message.text
-            and self.page_errors.append(message.text))
+            and cls.errors.append(message.text))
         page.goto(self.url + '/portal/login')
         page.fill('input[name=email]', email)
         page.fill('input[name=password]', password)
@@ -350,3 +317,326 @@ vendor = {VENDOR}
         self.assertEqual(page.locator('.card.error').count(), 1)
         self.screenshot(page, 'store_refused')
         page.context.close()
+
+    # the flows of the issue: what a person does and sees ----------------
+
+    def account(self, email):
+        """The page of email signed in once for the class (its browser in
+        Chinese, as the demo's parties read)"""
+        page = self.signed_in.get(email)
+        if page is None:
+            page = self.signed_in[email] = self.sign_in(email)
+        return page
+
+    def submit(self, page, button, status=None):
+        """Click button (a locator) of a form and wait for the page it
+        leads to: its response; with status, the page must answer it
+        (else: below 400 and no error card)"""
+        with page.expect_navigation() as navigation:
+            button.click()
+        response = navigation.value
+        page.wait_for_load_state('networkidle')
+        errors = page.locator('.card.error')
+        message = errors.first.inner_text() if errors.count() else ''
+        if status is not None:
+            self.assertEqual(response.status, status,
+                f'{page.url}: {message}\n{self.server_errors()}')
+        else:
+            self.assertLess(response.status, 400,
+                f'{page.url}: {message}\n{self.server_errors()}')
+            self.assertEqual(errors.count(), 0,
+                f'{page.url}: {message}\n{self.server_errors()}')
+        return response
+
+    def api(self, page, path):
+        "GET an endpoint with the page's session: its JSON"
+        response = page.request.get(f'{self.url}/portal/api/v1{path}')
+        self.assertEqual(response.status, 200, response.text())
+        return response.json()
+
+    def stock_of(self, page):
+        "{product id: quantity on hand} of the signed-in distributor"
+        levels = self.api(page, '/stock/levels?limit=500')['items']
+        result = {}
+        for level in levels:
+            result[level['product']] = (result.get(level['product'], 0)
+                + float(level['quantity']))
+        return result
+
+    def orderable(self, page, minimum=0, stock=None, quantity=None):
+        """A product of the signed-in account's catalogue with a pack of
+        more than one: (product, quantity), quantity in whole packs worth
+        at least minimum (or quantity packs), within stock ({product:
+        quantity}) when given"""
+        products = self.api(page, '/catalogue')['products']
+        for product in products:
+            pack = float(product['pack'] or 0)
+            price = float(product['price'] or 0)
+            if pack <= 1 or price <= 0:
+                continue
+            packs = quantity or max(1, math.ceil(minimum / (price * pack)))
+            wanted = pack * packs
+            if stock is not None and stock.get(product['id'], 0) < wanted:
+                continue
+            return product, int(wanted)
+        self.fail(f'no product to order: {products}')
+
+    def order(self, page, quantities, status=None):
+        """Fill the cart of the catalogue with {product id: quantity} and
+        submit it: the response"""
+        self.open(page, '/portal/catalogue')
+        for product, quantity in quantities.items():
+            page.fill(f'#cart input[name="qty_{product}"]', str(quantity))
+        return self.submit(page,
+            page.locator('#cart button[type=submit]'), status=status)
+
+    def order_id(self, page, kind='channel-orders'):
+        "The id of the order page shown"
+        match = re.search(rf'/portal/{kind}/(\d+)$', page.url)
+        self.assertTrue(match, page.url)
+        return int(match.group(1))
+
+    def state(self, page):
+        "The state of the order page shown (its class) and its label"
+        state = page.locator('#order-state')
+        return (state.get_attribute('class').split()[-1],
+            state.inner_text().strip())
+
+    def incoming(self, page, state=None):
+        """The orders to approve of the distributor's incoming tab (or
+        those in state, chosen in the filter): {id: row text}"""
+        self.open(page, '/portal/orders?tab=incoming')
+        if state:
+            page.select_option('select[name=state]', state)
+            self.submit(page, page.locator(
+                    'form[action="/portal/orders"] button[type=submit]'))
+        rows = page.locator('tr[data-order]')
+        return {int(rows.nth(i).get_attribute('data-order')):
+            rows.nth(i).inner_text() for i in range(rows.count())}
+
+    def store_order(self):
+        """The demo's store orders one pack of a product its distributor
+        has in stock: the channel order's id (submitted)"""
+        stock = self.stock_of(self.account(DISTRIBUTOR))
+        page = self.account(STORE)
+        product, quantity = self.orderable(page, stock=stock, quantity=1)
+        self.order(page, {product['id']: quantity})
+        self.assertEqual(self.state(page)[0], 'submitted')
+        self.assertEqual(page.locator('.flash').count(), 1)
+        return self.order_id(page)
+
+    def approve_deliver(self, order):
+        "The distributor approves and delivers order from its order page"
+        page = self.account(DISTRIBUTOR)
+        self.open(page, f'/portal/channel-orders/{order}')
+        for action, state in [('approve', 'approved'),
+                ('deliver', 'delivered')]:
+            self.submit(page, page.locator(
+                    f'form[action="/portal/channel-orders/{order}/{action}"]'
+                    ' button'))
+            self.assertEqual(self.state(page)[0], state)
+
+    def receive_short(self, page, order, name):
+        """Confirm the receipt of the delivered order with one less than
+        delivered on its first line: the page shows it received, with the
+        quantities delivered and received"""
+        self.open(page, f'/portal/channel-orders/{order}')
+        self.assertEqual(self.state(page)[0], 'delivered')
+        line = page.locator('#receive tr[data-line]').first
+        line_id = line.get_attribute('data-line')
+        field = line.locator('input')
+        delivered = float(field.input_value())
+        field.fill(f'{delivered - 1:g}')
+        self.submit(page, page.locator('#receive button[type=submit]'))
+        self.assertEqual(self.state(page)[0], 'received')
+        self.assertEqual(page.locator('.flash').count(), 1)
+        self.assertEqual(page.locator('#receive').count(), 0)
+        cells = page.locator(f'tr[data-line="{line_id}"] td')
+        self.assertEqual(float(cells.nth(4).inner_text()), delivered)
+        self.assertEqual(float(cells.nth(5).inner_text()), delivered - 1)
+        self.assertEqual(page.locator('#timeline li').last.get_attribute(
+                'class'), 'received')
+        self.screenshot(page, f'{name}_received_shortfall')
+
+    def test_flow_order_with_rule_error(self):
+        """The distributor orders a quantity that is no whole pack: the
+        rule's message shows beside that line; whole packs submit it"""
+        page = self.account(DISTRIBUTOR)
+        product, quantity = self.orderable(page, minimum=BRAND_MINIMUM)
+        self.open(page, '/portal/catalogue')
+        self.assertEqual(page.locator('#seller').count(), 1)
+        self.order(page, {product['id']: quantity + 1}, status=422)
+        row = page.locator(f'tr[data-product="{product["id"]}"]')
+        self.assertIn('error', row.get_attribute('class'))
+        beside = row.locator('.line-error').inner_text()
+        self.assertIn(product['name'], beside)
+        self.assertIn(str(quantity + 1), beside)
+        self.assertIn(page.locator('#cart-error').inner_text().strip(),
+            beside)
+        # the other lines are not marked, the cart keeps the quantity
+        self.assertEqual(page.locator('tr.error').count(), 1)
+        self.assertEqual(row.locator('input').input_value(),
+            str(quantity + 1))
+        self.screenshot(page, 'distributor_rule_error')
+        row.locator('input').fill(str(quantity))
+        self.submit(page, page.locator('#cart button[type=submit]'))
+        sale = self.order_id(page, 'orders')
+        self.assertEqual(self.state(page)[0], 'submitted')
+        self.assertEqual(page.locator('.flash').count(), 1)
+        self.assertIn(product['name'],
+            page.locator('tr[data-line]').first.inner_text())
+        self.screenshot(page, 'distributor_order_submitted')
+        # the list of its submitted brand orders holds it
+        self.open(page, '/portal/orders?tab=brand&state=submitted')
+        self.assertEqual(page.locator(f'a[data-order="{sale}"]').count(), 1)
+
+    def test_flow_approve_and_deliver(self):
+        """The distributor approves its store's submitted order from the
+        orders to approve and delivers it; the store sees it delivered,
+        confirms it with a shortfall and sees it in its statement"""
+        order = self.store_order()
+        page = self.account(DISTRIBUTOR)
+        waiting = self.incoming(page)
+        self.assertIn(order, waiting)
+        self.screenshot(page, 'distributor_incoming')
+        page.locator(f'tr[data-order="{order}"] a').click()
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(self.state(page)[0], 'submitted')
+        self.submit(page, page.locator(
+                f'form[action="/portal/channel-orders/{order}/approve"] '
+                'button'))
+        self.assertEqual(self.state(page)[0], 'approved')
+        self.submit(page, page.locator(
+                f'form[action="/portal/channel-orders/{order}/deliver"] '
+                'button'))
+        self.assertEqual(self.state(page)[0], 'delivered')
+        self.assertEqual(page.locator('#timeline li').evaluate_all(
+                'items => items.map(i => i.className)')[-3:],
+            ['submitted', 'approved', 'delivered'])
+        self.screenshot(page, 'distributor_delivered')
+        # one order less to approve
+        self.assertEqual(set(self.incoming(page)), set(waiting) - {order})
+
+        # the store receives one less than delivered on its first line
+        self.receive_short(self.account(STORE), order, 'store')
+
+    def test_flow_rejection_reason(self):
+        """The distributor rejects its store's order with a reason from
+        the orders to approve; the reason shows on the rejected order (found
+        with the state filter), to the distributor and to the store"""
+        order = self.store_order()
+        page = self.account(DISTRIBUTOR)
+        self.assertIn(order, self.incoming(page))
+        page.check(f'tr[data-order="{order}"] input[name=order]')
+        reason = '缺货，请下周再订'
+        page.fill('#bulk input[name=reason]', reason)
+        self.submit(page, page.locator('#bulk button.danger'))
+        self.assertIn('1', page.locator('.flash').inner_text())
+        self.assertNotIn(order, self.incoming(page))
+        rejected = self.incoming(page, state='rejected')
+        self.assertIn(order, rejected)
+        page.locator(f'tr[data-order="{order}"] a').click()
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(self.state(page)[0], 'rejected')
+        self.assertIn(reason, page.locator('#reason').inner_text())
+        self.assertIn(reason, page.locator('#timeline').inner_text())
+        self.screenshot(page, 'distributor_rejected')
+        store = self.account(STORE)
+        self.open(store, f'/portal/channel-orders/{order}')
+        self.assertEqual(self.state(store)[0], 'rejected')
+        self.assertIn(reason, store.locator('#reason').inner_text())
+        self.screenshot(store, 'store_rejected')
+
+    def test_flow_scan_manual_entry(self):
+        """The distributor types codes on the scan page: the products and
+        quantities show"""
+        page = self.account(DISTRIBUTOR)
+        products = self.api(page, '/catalogue')['products'][:2]
+        self.open(page, '/portal/stock/scan')
+        page.fill('#scan-form textarea',
+            f'{products[0]["code"]}\n{products[1]["code"]} 3')
+        self.submit(page, page.locator('#scan-form button[type=submit]'))
+        self.assertEqual(page.locator('#scan-error').count(), 0)
+        rows = page.locator('#scanned tbody tr')
+        self.assertEqual(rows.count(), 2)
+        self.assertIn(products[0]['name'], rows.nth(0).inner_text())
+        self.assertEqual(rows.nth(0).get_attribute('data-product'),
+            str(products[0]['id']))
+        self.assertIn(products[1]['name'], rows.nth(1).inner_text())
+        self.assertEqual(
+            float(rows.nth(1).locator('td.num').inner_text()), 3)
+        self.screenshot(page, 'distributor_scan')
+
+    def test_flow_read_message(self):
+        """The distributor opens an unread message: the unread count on
+        the page drops by one"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/messages')
+        unread = int(page.locator('#unread-count').inner_text())
+        self.assertGreater(unread, 0)
+        message = page.locator('a.list-item.unread').first
+        subject = message.locator('.title').inner_text()
+        message.click()
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(page.locator('#message h1').inner_text(), subject)
+        badge = page.locator('#unread-count')
+        self.assertEqual(int(badge.inner_text()) if badge.count() else 0,
+            unread - 1)
+        self.screenshot(page, 'distributor_message')
+        self.open(page, '/portal/messages')
+        self.assertEqual(page.locator('a.list-item.unread').count(),
+            min(unread - 1, page.locator('a.list-item').count()))
+
+    def test_flow_subdistributor_orders_upstream(self):
+        """The sub-distributor orders from its upstream (a channel order),
+        which the distributor sees to approve and delivers; the
+        sub-distributor confirms its receipt with a shortfall, and finds the
+        rejected orders of its own stores with their reason"""
+        page = self.account(SUBDISTRIBUTOR)
+        upstream = self.account(DISTRIBUTOR)
+        self.open(upstream, '/portal/')
+        name = upstream.locator('header .who').inner_text().strip()
+        self.open(page, '/portal/catalogue')
+        self.assertIn(name, page.locator('#seller').inner_text())
+        product, quantity = self.orderable(page, quantity=2,
+            stock=self.stock_of(upstream))
+        self.order(page, {product['id']: quantity})
+        order = self.order_id(page)
+        self.assertEqual(self.state(page)[0], 'submitted')
+        self.assertIn(name, page.locator('main').inner_text())
+        self.screenshot(page, 'subdistributor_order')
+        self.assertIn(order, self.incoming(upstream))
+        self.approve_deliver(order)
+        self.receive_short(page, order, 'subdistributor')
+        # the demo's rejected orders of its stores
+        rejected = self.incoming(page, state='rejected')
+        self.assertTrue(rejected, 'the demo has no rejected order')
+        first = next(iter(rejected))
+        page.locator(f'tr[data-order="{first}"] a').click()
+        page.wait_for_load_state('networkidle')
+        self.assertEqual(self.state(page)[0], 'rejected')
+        self.assertTrue(page.locator('#reason').inner_text().strip())
+
+    def test_flow_store_statement(self):
+        """The store orders from its distributor, which delivers it: the
+        store finds the order in its list and the delivery in its running
+        statement, its closing balance up by the order's total"""
+        page = self.account(STORE)
+
+        def balance():
+            self.open(page, '/portal/statement')
+            text = page.locator('#closing-balance').inner_text()
+            return float(re.sub(r'[^\d.-]', '', text))
+        before = balance()
+        order = self.store_order()
+        number = page.locator('h1').inner_text().split()[1]
+        total = float(re.search(r'([\d,]+\.\d+)', page.locator(
+                    'main section.card').first.inner_text()).group(1)
+            .replace(',', ''))
+        self.open(page, '/portal/orders')
+        self.assertEqual(page.locator(f'a[data-order="{order}"]').count(), 1)
+        self.approve_deliver(order)
+        self.assertAlmostEqual(balance(), before + total, places=2)
+        rows = page.locator('#statement tbody tr', has_text=number)
+        self.assertEqual(rows.count(), 1)
+        self.screenshot(page, 'store_statement')

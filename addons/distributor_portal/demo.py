@@ -17,6 +17,8 @@ accounts.  Accounts already there are left as they are.  Adds
 demo.portal_accounts ({e-mail: web user}).
 
 Only the generator imports this file, never the module's ``__init__``."""
+from trytond.transaction import Transaction
+
 from distributor.demo import DEMO_PASSWORD, Part
 
 # e-mail, role, which party of the chosen ones
@@ -62,10 +64,19 @@ def choose(pool):
             candidates.append((agent, stores, downstreams))
     if not candidates:
         return None
-    # the agent with the most stores (the first by code among equals):
-    # its pages show the most
+    Sale = pool.get('sale.sale')
+
+    def shows(agent):
+        "How many of a shipped and a rejected brand order the agent has"
+        return sum(bool(Sale.search_count([
+                        ('party', '=', agent.id),
+                        ('channel_state', '=', state),
+                        ])) for state in ['shipped', 'rejected'])
+    # the agent whose brand orders show a receipt and a rejection, then
+    # with the most stores (the first by code among equals): its pages
+    # show the most
     agent, stores, downstreams = min(candidates,
-        key=lambda c: (-len(c[1]), _key(c[0])))
+        key=lambda c: (-shows(c[0]), -len(c[1]), _key(c[0])))
 
     def orders(party, field):
         return Order.search_count([(field, '=', party.id)])
@@ -83,10 +94,10 @@ def portal_accounts(demo):
     those already there are kept"""
     pool = demo.pool
     WebUser = pool.get('web.user')
-    existing = {u.email: u for u in WebUser.search([
-                ('email', 'in', [a[0] for a in ACCOUNTS]),
-                ['OR', ('active', '=', True), ('active', '=', False)],
-                ])}
+    with Transaction().set_context(active_test=False):
+        existing = {u.email: u for u in WebUser.search([
+                    ('email', 'in', [a[0] for a in ACCOUNTS]),
+                    ])}
     demo.portal_accounts = dict(existing)
     missing = [a for a in ACCOUNTS if a[0] not in existing]
     if missing:

@@ -54,9 +54,12 @@ def extract():
         with open(os.path.join(templates, name), encoding='utf-8') as file:
             source = file.read()
         for line, _, message in environment.extract_translations(source):
-            if isinstance(message, str):
-                found.setdefault(message, []).append(
-                    (f'templates/{name}', line))
+            # a call with keywords or ngettext: a tuple of its strings
+            messages = message if isinstance(message, tuple) else [message]
+            for text in messages:
+                if isinstance(text, str):
+                    found.setdefault(text, []).append(
+                        (f'templates/{name}', line))
     for name in sorted(os.listdir(HERE)):
         if not name.endswith('.py'):
             continue

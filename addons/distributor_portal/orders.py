@@ -9,23 +9,22 @@ distributors (approve, reject, deliver, back-orders).
 Pages and endpoints share the same functions: a page parses its form, an
 endpoint its JSON body, then both call the entry points with
 portal.party."""
-import copy
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 
 from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.transaction import Transaction
 
 from distributor.access import trusted
 from distributor.exceptions import EntryPointRefused
-from trytond.model.exceptions import AccessError
 
 from . import schema as s
 from .i18n import N_
 from .stock import SCANS, parse_scans
-from .web import PREFIX, PortalError, api, json_response, new_token, page
+from .web import (
+    PREFIX, PortalError, Refused, api, json_response, new_token, page)
 
 SALE = 'sale.sale'
 CHANNEL = 'distributor.channel.order'
@@ -75,47 +74,17 @@ def _number(portal, value):
     return number
 
 
-def _copy(value):
-    "A copy of the containers of a transaction's bookkeeping"
-    if isinstance(value, dict):
-        result = copy.copy(value)
-        for key, item in value.items():
-            if isinstance(item, (list, set, dict)):
-                result[key] = copy.copy(item)
-        return result
-    if isinstance(value, (list, set)):
-        return copy.copy(value)
-    return value
-
-
 @contextmanager
-def _undone_on_refusal(errors):
-    """Run the block in a savepoint: on a refusal by the rules (a
-    UserError that is no access refusal) undo what it wrote and append the
-    error to errors, so that the page can show the cart again with it"""
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    cursor.execute('SAVEPOINT dms_portal_order')
-    saved = {name: _copy(getattr(transaction, name))
-        for name in ['create_records', 'delete_records', 'trigger_records',
-            'log_records', 'check_warnings', 'timestamp']
-        if hasattr(transaction, name)}
-    tasks = list(transaction.tasks)
+def _refused_by_rules(answer):
+    """A refusal by the channel rules (a UserError that is no access
+    refusal) in the block is answered by answer(error), everything the
+    block wrote rolled back (web.Refused)"""
     try:
         yield
     except (AccessError, EntryPointRefused):
         raise
     except UserError as error:
-        cursor.execute('ROLLBACK TO SAVEPOINT dms_portal_order')
-        transaction.tasks[:] = tasks
-        for name, value in saved.items():
-            setattr(transaction, name, value)
-        for cache in transaction.cache.values():
-            cache.clear()
-        transaction.counter += 1
-        errors.append(error)
-    else:
-        cursor.execute('RELEASE SAVEPOINT dms_portal_order')
+        raise Refused(error, answer)
 
 
 # The catalogue -------------------------------------------------------------
@@ -363,19 +332,18 @@ def catalogue_submit_page(portal):
             address=address, comment=comment or '',
             error=portal._(N_("Enter a quantity for at least one product.")),
             status=HTTPStatus.UNPROCESSABLE_ENTITY)
-    errors = []
-    with _undone_on_refusal(errors):
+    def again(error):
+        "The cart again, the message beside the lines it names"
+        data = catalogue(portal)
+        return _render_catalogue(portal, quantities, error=error.message,
+            offending=_offending(data, error.message), kind=kind,
+            address=address, comment=comment or '',
+            status=HTTPStatus.UNPROCESSABLE_ENTITY)
+    with _refused_by_rules(again):
         model, id_ = place_order(portal, [
                 {'product': p, 'quantity': q}
                 for p, q in quantities.items()],
             kind=kind, address=address, comment=comment)
-    if errors:
-        message = errors[0].message
-        data = catalogue(portal)
-        return _render_catalogue(portal, quantities, error=message,
-            offending=_offending(data, message), kind=kind,
-            address=address, comment=comment or '',
-            status=HTTPStatus.UNPROCESSABLE_ENTITY)
     path = 'orders' if model == SALE else 'channel-orders'
     return portal.redirect(f'{PREFIX}/{path}/{id_}',
         flash=portal._(N_("Your order is submitted.")))
@@ -436,17 +404,19 @@ def api_place_order(portal):
     rule's refusal answers 422 with details.products: the products the
     message names"""
     body = portal.body
-    errors = []
-    with _undone_on_refusal(errors):
+
+    def refusal(error):
+        "The refusal, with the products the message names"
+        data = catalogue(portal)
+        return json_response({'code': 'channel_rule',
+                'message': error.message,
+                'details': {'products': sorted(
+                        _offending(data, error.message))}},
+            status=HTTPStatus.UNPROCESSABLE_ENTITY)
+    with _refused_by_rules(refusal):
         model, id_ = place_order(portal, body['lines'],
             kind=body.get('kind', 'regular'), address=body.get('address'),
             comment=body.get('comment'))
-    if errors:
-        message = errors[0].message
-        data = catalogue(portal)
-        return json_response({'code': 'channel_rule', 'message': message,
-                'details': {'products': sorted(_offending(data, message))}},
-            status=HTTPStatus.UNPROCESSABLE_ENTITY)
     if model == SALE:
         result = _sale_dict(portal, _sale(portal, id_))
     else:

@@ -87,7 +87,7 @@ environment.globals['query'] = query
 # the navigation: (path, label, icon, kinds, roles (None: every role))
 NAV = [
     ('/portal/', i18n.N_("Home"), 'home', {'distributor', 'store'}, None),
-    ('/portal/catalogue', i18n.N_("Order"), 'cart',
+    ('/portal/catalogue', i18n.N_("Place an Order"), 'cart',
         {'distributor', 'store'}, {'orders'}),
     ('/portal/orders', i18n.N_("Orders"), 'list',
         {'distributor', 'store'}, None),

@@ -50,6 +50,7 @@ from trytond.wsgi import app
 from distributor.access import resolve as _resolve
 from distributor.exceptions import (
     EntryPointRefused, InputError)
+from distributor.validation import check_characters
 
 from . import i18n
 
@@ -164,6 +165,18 @@ class PortalError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+class Refused(Exception):
+    """A business refusal a handler answers itself, e.g. a form shown
+    again with the message next to its lines: the transaction is rolled
+    back (nothing the handler wrote stays), then answer(error) builds the
+    response, as the caller"""
+
+    def __init__(self, error, answer):
+        super().__init__(error)
+        self.error = error
+        self.answer = answer
 
 
 def csrf_token(secret):
@@ -284,6 +297,8 @@ class Portal:
         self.query = {}
         self.cookies = []
         self.flash = None
+        # the handler's answer is a refusal: roll back what it wrote
+        self.refused = False
 
     # the caller
     def may(self, *roles):
@@ -405,6 +420,20 @@ def _parse_body(route, request):
     return data
 
 
+def _check_strings(value, field):
+    """Refuse control characters (NUL and the like) in every string of a
+    body or form, before any of it reaches a query"""
+    if isinstance(value, str):
+        check_characters(value, field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, field)
+            _check_strings(item, str(key)[:40])
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, field)
+
+
 def _error_answer(route, portal, status, code, message, details=None):
     if route.kind == 'api' or portal is None:
         return json_response({'code': code, 'message': message,
@@ -489,6 +518,8 @@ def _run(route, request, pool, view_args):
     lang = choose_language(request, web_user)
     with transaction.set_context(language=lang):
         portal = Portal(route, request, pool, session, lang)
+        # (status, code, message, details) of a refusal
+        refusal = None
         try:
             if route.auth and web_user is None:
                 raise PortalError(HTTPStatus.UNAUTHORIZED, 'unauthorized',
@@ -505,52 +536,46 @@ def _run(route, request, pool, view_args):
                 if not route.allows(portal.kind, portal.role):
                     raise PortalError(HTTPStatus.FORBIDDEN, 'forbidden',
                         gettext('distributor_portal.msg_forbidden'))
+            for name, value in request.args.items(multi=True):
+                check_characters(value, name, multiline=False)
             if request.method not in {'GET', 'HEAD'}:
                 portal.body = _parse_body(route, request)
+                _check_strings(portal.body, 'body')
             if web_user is None:
                 # the sign-in pages: no identity to run as, no model code
                 # but the authentication's own
                 response = route.handler(portal, **view_args)
             else:
                 response = _as_portal_user(portal, view_args)
-            ok = True
         except PortalError as e:
-            response = _error_answer(route, portal, e.status, e.code,
-                e.message, e.details)
-            ok = False
-        except (AccessError, EntryPointRefused) as e:
-            if isinstance(e, EntryPointRefused):
-                response = _error_answer(route, portal, HTTPStatus.FORBIDDEN,
-                    'forbidden', e.message)
-            else:
-                # a missing id and an id out of reach: one answer
-                response = _error_answer(route, portal, HTTPStatus.NOT_FOUND,
-                    'not_found',
-                    gettext('distributor_portal.msg_not_found'))
-            ok = False
+            refusal = (e.status, e.code, e.message, e.details)
+        except EntryPointRefused as e:
+            refusal = (HTTPStatus.FORBIDDEN, 'forbidden', e.message, {})
+        except AccessError:
+            # a missing id and an id out of reach: one answer
+            refusal = (HTTPStatus.NOT_FOUND, 'not_found',
+                gettext('distributor_portal.msg_not_found'), {})
         except InputError as e:
-            response = _error_answer(route, portal, HTTPStatus.BAD_REQUEST,
-                'invalid_input', e.message, {'field': getattr(
-                        e, 'field', None)} if getattr(e, 'field', None)
-                else {})
-            ok = False
+            field = getattr(e, 'field', None)
+            refusal = (HTTPStatus.BAD_REQUEST, 'invalid_input', e.message,
+                {'field': field} if field else {})
         except (UserError, UserWarning) as e:
-            response = _error_answer(route, portal,
-                HTTPStatus.UNPROCESSABLE_ENTITY, _error_code(e), e.message,
-                getattr(e, 'dms_details', None))
-            ok = False
+            refusal = (HTTPStatus.UNPROCESSABLE_ENTITY, _error_code(e),
+                e.message, getattr(e, 'dms_details', None) or {})
         except (backend.DatabaseOperationalError, TransactionError):
             raise
         except HTTPException as e:
-            response = _error_answer(route, portal, e.code,
-                'http_%s' % e.code, e.description or '')
-            ok = False
+            refusal = (e.code, 'http_%s' % e.code, e.description or '', {})
         except Exception:
             logger.exception("portal error on %s", request.path)
-            response = _error_answer(route, portal,
-                HTTPStatus.INTERNAL_SERVER_ERROR, 'internal',
-                gettext('distributor_portal.msg_internal'))
-            ok = False
+            refusal = (HTTPStatus.INTERNAL_SERVER_ERROR, 'internal',
+                gettext('distributor_portal.msg_internal'), {})
+        ok = refusal is None and not portal.refused
+        if refusal is not None:
+            # nothing of the request stays, and the answer is read from
+            # a clean transaction (a database error aborts it)
+            transaction.rollback()
+            response = _error_answer(route, portal, *refusal)
         if isinstance(response, (dict, list)):
             response = json_response(response)
         if portal.cookies:
@@ -589,7 +614,12 @@ def _as_portal_user(portal, view_args):
                 return stored
     with transaction.set_user(web_user.dms_user.id), \
             transaction.set_context(context), check_access():
-        response = portal.route.handler(portal, **view_args)
+        try:
+            response = portal.route.handler(portal, **view_args)
+        except Refused as refused:
+            transaction.rollback()
+            portal.refused = True
+            return refused.answer(refused.error)
     if key is not None:
         _remember(portal, key, response)
     return response

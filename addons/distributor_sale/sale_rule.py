@@ -295,7 +295,7 @@ class Sale(metaclass=PoolMeta):
             if abs(ratio - round(ratio)) > 1e-6:
                 return cls._dms_message('msg_rule_pack_failed', context,
                     product=line.product.rec_name,
-                    quantity=line.quantity, pack=pack)
+                    quantity='%g' % line.quantity, pack='%g' % pack)
 
     @classmethod
     def _dms_settlement_amount(cls, sale):

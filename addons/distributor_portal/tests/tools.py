@@ -6,7 +6,9 @@ cookies, as a browser or an API client does.
 
 PortalTestCase builds its own database (dropped before and after), so
 that each class passes alone and in any order."""
+import copy
 import json
+import os
 import re
 import unittest
 from types import SimpleNamespace
@@ -15,7 +17,8 @@ from werkzeug.test import Client
 
 from trytond.config import config
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+from trytond.tests.test_tryton import (
+    DB_NAME, activate_module, backup_db_cache, drop_db, restore_db_cache)
 from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
@@ -103,36 +106,57 @@ class PortalClient:
         return body
 
 
+# the base world of build_portal_world in this process: built once,
+# committed and kept in the database cache, restored for the next classes
+_BASE = {}
+
+
+def _committed(build):
+    """build() run as admin in a transaction, restarted with the locks it
+    turned out to need, then committed; its result"""
+    extras = {}
+    while True:
+        with Transaction().start(DB_NAME, 1, **extras) as transaction:
+            try:
+                result = build()
+            except TransactionError as error:
+                transaction.rollback()
+                transaction.tasks.clear()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return result
+
+
 class PortalTestCase(unittest.TestCase):
     """A test class with its own committed world (build_world), the
-    portal serving its database"""
+    portal serving its database.
+
+    The database starts from build_portal_world's world: built by the
+    first class of the process, then restored from the database cache
+    (DB_CACHE) by the others, each adding its own data in build_world."""
     modules = ['distributor_portal']
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_module(cls.modules)
+        name = '-'.join(cls.modules) + f'--portal-world-{os.getpid()}'
+        if not ('world' in _BASE and restore_db_cache(name)):
+            activate_module(cls.modules)
+            _BASE['world'] = _committed(_build_portal_world)
+            backup_db_cache(name)
+        _BASE['loaded'] = True
         cls._database = config.get('portal', 'database', default=None)
         if not config.has_section('portal'):
             config.add_section('portal')
         config.set('portal', 'database', DB_NAME)
-        extras = {}
-        while True:
-            with Transaction().start(DB_NAME, 1, **extras) as transaction:
-                try:
-                    cls.world = cls.build_world()
-                except TransactionError as error:
-                    transaction.rollback()
-                    transaction.tasks.clear()
-                    error.fix(extras)
-                    continue
-                transaction.commit()
-                break
+        cls.world = _committed(cls.build_world)
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
+        _BASE['loaded'] = False
         config.set('portal', 'database', cls._database or '')
         drop_db()
 
@@ -180,6 +204,13 @@ ACCOUNTS = [
 
 
 def build_portal_world():
+    """The base world of a PortalTestCase (see _build_portal_world),
+    already in its database: a copy of its ids"""
+    assert _BASE.get('loaded'), "only in a PortalTestCase's build_world"
+    return copy.deepcopy(_BASE['world'])
+
+
+def _build_portal_world():
     """distributor_store's trust_world (D1 'own' and D2 'foreign', each
     with a downstream distributor, stores and documents in every state)
     with the portal accounts of ACCOUNTS; answers plain ids: the world
@@ -196,7 +227,16 @@ def build_portal_world():
             return SimpleNamespace(**{k: (v.id if hasattr(v, 'id') else v)
                     for k, v in vars(namespace).items()
                     if hasattr(v, 'id') or isinstance(v, (int, str))})
+        # {side: {model: [ids]}}: the records of each side by model
+        models = {}
+        for key, side in n.sides.items():
+            models[key] = {}
+            for value in vars(side).values():
+                if hasattr(value, '__name__') and hasattr(value, 'id'):
+                    models[key].setdefault(value.__name__, []).append(
+                        value.id)
         return SimpleNamespace(
+            models=models,
             company=n.company.id,
             products=plain(n.products),
             own=plain(n.sides['own']), foreign=plain(n.sides['foreign']),
