@@ -22,6 +22,10 @@ RUN mkdir -p /tmp/sao && cd /tmp/sao \
     && mv node_modules /opt/dms/sao/node_modules \
     && rm -rf /opt/dms/sao/node_modules/tryton-sao /tmp/sao
 
+# the portal's npm assets (charts, camera scanning): served by trytond
+RUN mkdir -p /opt/dms/portal && cd /opt/dms/portal \
+    && npm install --no-audit --no-fund 'chart.js@^4' '@zxing/browser@^0.2'
+
 # dms-setup: create or upgrade the database with every project module
 RUN printf '#!/bin/sh\nset -e\nexec python /opt/dms/scripts/setup_db.py -c /opt/dms/config/production.conf -d dms --no-demo "$@"\n' \
         > /usr/local/bin/dms-setup && chmod +x /usr/local/bin/dms-setup

@@ -66,3 +66,40 @@ class PortalSignInTestCase(PortalTestCase):
         response = client.get('/portal/account')
         self.assertEqual(response.status_code, 303)
         self.assertIn('/portal/login', response.headers['Location'])
+
+    def test_reset_password(self):
+        """A reset link (web_user's token, sent by e-mail) sets a new
+        password; the old one stops working and the link works once"""
+        from trytond.pool import Pool
+        email = 'd1-view@example.com'
+        client = PortalClient()
+        client.get('/portal/reset')
+        response = client.post('/portal/reset', {'email': email})
+        self.assertEqual(response.status_code, 303)
+
+        def token():
+            WebUser = Pool().get('web.user')
+            user, = WebUser.search([('email', '=', email)])
+            return user.reset_password_token
+        link = self.read(token)
+        self.assertTrue(link)
+        page = client.get(f'/portal/reset?token={link}&email={email}')
+        self.assertIn('name="token"', page.get_data(as_text=True))
+        response = client.post('/portal/reset/password', {
+                'email': email, 'token': link,
+                'password': 'A-new-Pa55word'})
+        self.assertEqual(response.status_code, 303)
+        self.assertIsNone(self.read(token))
+        # the old password no longer signs in, the new one does
+        client = PortalClient()
+        client.get('/portal/login')
+        response = client.post('/portal/login', {
+                'email': email, 'password': PASSWORD})
+        self.assertEqual(response.status_code, 401)
+        client.sign_in(email, 'A-new-Pa55word')
+        # the link works once
+        again = PortalClient()
+        again.get(f'/portal/reset?token={link}&email={email}')
+        response = again.post('/portal/reset/password', {
+                'email': email, 'token': link, 'password': 'Another-Pa55'})
+        self.assertEqual(response.status_code, 400)

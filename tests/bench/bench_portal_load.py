@@ -27,9 +27,9 @@ downstream distributors and on stores, in turn), starts trytond on it as
    distributor's order); prints both throughputs and their ratio (the
    issue's target: the API at least 3 x plain Tryton).
 
-    .venv/bin/python tests/bench/portal_load.py [--seconds S] [--users U] \\
-        [--compare-seconds C] [--compare-users N] [--distributors D] \\
-        [--products P] [--stores T] [--reuse] [--keep]
+    .venv/bin/python tests/bench/bench_portal_load.py [--seconds S] \\
+        [--users U] [--compare-seconds C] [--compare-users N] \\
+        [--distributors D] [--products P] [--stores T] [--reuse] [--keep]
 
 SQLite by default (a file under var/bench); PostgreSQL when
 TRYTOND_DATABASE__URI is set (the figures the issue asks for; e.g. a
