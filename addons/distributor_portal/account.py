@@ -204,9 +204,8 @@ def _stores(portal):
             ], order=[('name', 'ASC')])
 
 
-@page('/account')
-def account_page(portal):
-    "The account: sessions, API token, and the accounts of an admin"
+def _account_page(portal, new_token=None):
+    "The account page (new_token: a token just made, shown once)"
     return portal.render('account.html',
         account=_account(portal),
         accounts=_accounts(portal) if portal.may('admin') else None,
@@ -215,23 +214,21 @@ def account_page(portal):
             if k in KIND_ROLES[portal.kind]],
         store_roles=[(k, portal._(v)) for k, v in ROLES
             if k in KIND_ROLES['store']],
-        new_token=None)
+        new_token=new_token)
+
+
+@page('/account')
+def account_page(portal):
+    "The account: sessions, API token, and the accounts of an admin"
+    return _account_page(portal)
 
 
 @page('/account/token', methods=('POST',), roles=EVERY_ROLE)
 def account_token_page(portal):
     "A new API token, shown once"
     WebUser = Pool().get('web.user')
-    token = WebUser.dms_new_api_token(portal.web_user)
-    return portal.render('account.html',
-        account=_account(portal),
-        accounts=_accounts(portal) if portal.may('admin') else None,
-        stores=_stores(portal) if portal.may('admin') else [],
-        roles=[(k, portal._(v)) for k, v in ROLES
-            if k in KIND_ROLES[portal.kind]],
-        store_roles=[(k, portal._(v)) for k, v in ROLES
-            if k in KIND_ROLES['store']],
-        new_token=token)
+    return _account_page(portal,
+        new_token=WebUser.dms_new_api_token(portal.web_user))
 
 
 def _account_values(portal):

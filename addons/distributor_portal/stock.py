@@ -30,6 +30,18 @@ COUNT = 'stock.inventory'
 NEAR_EXPIRY_DAYS = 30
 
 
+
+def _line_product(line):
+    "The id, product and lot of a transfer or count line, as JSON"
+    return {
+        'id': line.id,
+        'product': line.product.id,
+        'product_code': line.product.code,
+        'product_name': line.product.rec_name,
+        'lot': line.lot.id if line.lot else None,
+        'lot_number': line.lot.number if line.lot else None,
+        }
+
 def _field(portal, name, default=''):
     values = (portal.body or {}).get(name) or [default]
     return values[0]
@@ -228,12 +240,7 @@ def transfer_dict(portal, transfer, lines=False):
             and transfer.state == 'shipped')
         if lines:
             result['lines'] = [{
-                    'id': l.id,
-                    'product': l.product.id,
-                    'product_code': l.product.code,
-                    'product_name': l.product.rec_name,
-                    'lot': l.lot.id if l.lot else None,
-                    'lot_number': l.lot.number if l.lot else None,
+                    **_line_product(l),
                     'quantity': l.quantity,
                     'shipped_quantity': l.shipped_quantity
                     if transfer.state in {'shipped', 'received', 'done'}
@@ -503,12 +510,7 @@ def count_dict(portal, count, lines=False):
             }
         if lines:
             result['lines'] = [{
-                    'id': l.id,
-                    'product': l.product.id,
-                    'product_code': l.product.code,
-                    'product_name': l.product.rec_name,
-                    'lot': l.lot.id if l.lot else None,
-                    'lot_number': l.lot.number if l.lot else None,
+                    **_line_product(l),
                     'expected_quantity': l.expected_quantity,
                     'quantity': l.quantity,
                     'variance_quantity': l.variance_quantity,
