@@ -430,6 +430,76 @@ def _statement(portal, store, start, end):
     return result
 
 
+def _replenishment(portal):
+    """The replenishment suggestions of the caller's stores grouped by
+    store: [{store, name, lines: [suggestion + code, name, unit]}]"""
+    pool = Pool()
+    Limit = pool.get('distributor.store.limit')
+    Party = pool.get('party.party')
+    Product = pool.get('product.product')
+    suggestions = Limit.dms_store_suggestions(portal.party)
+    with trusted():
+        stores = {x.id: x for x in Party.browse(
+                list({r['store'] for r in suggestions}))}
+        products = {x.id: x for x in Product.browse(
+                list({r['product'] for r in suggestions}))}
+        groups = {}
+        for row in suggestions:
+            store = stores[row['store']]
+            product = products[row['product']]
+            group = groups.setdefault(store.id, {
+                    'store': store.id,
+                    'name': store.rec_name,
+                    'code': store.code,
+                    'lines': [],
+                    })
+            group['lines'].append(dict(row,
+                    code=product.code,
+                    name=product.name,
+                    unit=product.default_uom.symbol))
+    result = sorted(groups.values(), key=lambda g: (g['name'], g['store']))
+    for group in result:
+        group['lines'].sort(key=lambda l: (l['code'] or '', l['product']))
+    return result
+
+
+def _replenishment_lines_from_form(portal):
+    """[{store, product, quantity}] of the replenishment form: the lines
+    (quantity-STORE-PRODUCT) of the stores ticked; empty or 0 skips"""
+    body = portal.body or {}
+    stores = {portal.int_arg(v, 'stores')
+        for v in body.get('stores', []) if v}
+    lines = []
+    for name, values in body.items():
+        if not name.startswith('quantity-'):
+            continue
+        parts = name.split('-')
+        if len(parts) != 3:
+            raise _invalid(f'{name[:50]}')
+        store = portal.int_arg(parts[1], 'store')
+        product = portal.int_arg(parts[2], 'product')
+        value = (values[0] if values else '').strip()
+        if store not in stores or not value:
+            continue
+        try:
+            if Decimal(value) == 0:
+                continue
+        except InvalidOperation:
+            # the entry point names the product whose quantity is wrong
+            pass
+        lines.append({'store': store, 'product': product,
+                'quantity': value})
+    return lines
+
+
+def _order_replenishment(portal, lines):
+    """The submitted channel orders (ids) of lines [{store, product,
+    quantity}]"""
+    Limit = Pool().get('distributor.store.limit')
+    return Limit.dms_order_store_suggestions(portal.party, lines,
+        submit=True)
+
+
 def _choices(portal, choices):
     return [(k, portal._(v)) for k, v in choices]
 
@@ -456,6 +526,33 @@ def stores_create_page(portal):
     store_id = _save_store(portal, _store_values_from_form(portal))
     return portal.redirect(f'{PREFIX}/stores/{store_id}',
         flash=portal._(N_("The store is saved.")))
+
+
+@page('/stores/replenish', kinds=DISTRIBUTOR)
+def replenish_page(portal):
+    """The replenishment suggestions of the stores, to order as submitted
+    channel orders"""
+    return portal.render('stores_replenish.html',
+        groups=_replenishment(portal), key=new_token())
+
+
+@page('/stores/replenish', methods=('POST',), kinds=DISTRIBUTOR,
+    roles={'orders'}, idempotent=True)
+def replenish_order_page(portal):
+    """Order the ticked stores' suggestions (as entered) as submitted channel
+    orders, one per store"""
+    lines = _replenishment_lines_from_form(portal)
+    if not lines:
+        return portal.redirect(f'{PREFIX}/stores/replenish',
+            flash=portal._(N_("Nothing to order.")))
+    orders = _order_replenishment(portal, lines)
+    if len(orders) == 1:
+        flash = portal._(N_("1 order is submitted."))
+    else:
+        flash = portal._(N_("%(count)s orders are submitted.")) % {
+            'count': len(orders)}
+    return portal.redirect(f'{PREFIX}/orders?tab=incoming',
+        flash=flash)
 
 
 @page('/stores/<int:store>', kinds=DISTRIBUTOR, ids=STORE_IDS)
@@ -723,6 +820,9 @@ PAYMENT = s.obj(['amount'],
     date=s.DATE, method={'type': 'string', 'enum': [k for k, _ in METHODS]},
     reference={'type': 'string', 'maxLength': 128})
 STATEMENT_QUERY = {'start': s.DATE, 'end': s.DATE}
+REPLENISH = s.obj(['lines'], lines=s.array(
+        s.obj(['store', 'product', 'quantity'], store=s.ID, product=s.ID,
+            quantity=s.QUANTITY), min_items=1))
 
 
 @api('/stores', kinds=DISTRIBUTOR, tag='stores', paginated=True)
@@ -755,6 +855,24 @@ def api_update_store(portal, store):
     "Change a store's details"
     _save_store(portal, dict(portal.body), store=store)
     return _store_detail(_store(portal, store))
+
+
+@api('/stores/replenish', kinds=DISTRIBUTOR, tag='stores')
+def api_replenishment(portal):
+    """The replenishment suggestions of the distributor's active stores,
+    grouped by store: stock estimate, on order, daily demand, reorder
+    level, target and suggested quantity (in the product's unit)"""
+    return {'items': _replenishment(portal)}
+
+
+@api('/stores/replenish', methods=('POST',), kinds=DISTRIBUTOR,
+    roles={'orders'}, body=REPLENISH, tag='stores', idempotent=True)
+def api_replenish(portal):
+    """Order replenishment lines [{store, product, quantity}] (quantities
+    in the product's unit) of the distributor's stores as submitted channel
+    orders, one per store; answers their ids"""
+    orders = _order_replenishment(portal, portal.body['lines'])
+    return json_response({'orders': orders}, status=HTTPStatus.CREATED)
 
 
 @api('/stores/customers', kinds=DISTRIBUTOR, tag='stores', paginated=True)

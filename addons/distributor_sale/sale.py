@@ -74,8 +74,6 @@ WORKFLOW_FIELDS = {
 LINE_WORKFLOW_FIELDS = {
     'floor_override_by', 'floor_override_reason', 'received_quantity',
     }
-# the most orders a list answers at once
-LIST_LIMIT = 200
 
 # Per transaction: the depth of channel workflow calls in progress, and
 # the orders whose rules were checked.  Not context keys: changing the
@@ -259,7 +257,6 @@ class Sale(Document, metaclass=PoolMeta):
                 'dms_cancel_orders': RPC(readonly=False),
                 'dms_reject_orders': RPC(readonly=False),
                 'dms_confirm_receipt': RPC(readonly=False),
-                'dms_list_orders': RPC(),
                 'dms_rule_report': RPC(),
                 })
 
@@ -906,42 +903,6 @@ class Sale(Document, metaclass=PoolMeta):
         if submit:
             cls.dms_submit([sale])
         return sale.id
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor']})
-    def dms_list_orders(cls, party, states=None, offset=0, limit=50):
-        "The orders of a distributor the caller may reach, newest first"
-        if states is not None:
-            if not isinstance(states, (list, tuple)):
-                states = [states]
-            states = [validation.choice(s, 'states', CHANNEL_STATES)
-                for s in states]
-        offset = validation.integer(offset, 'offset', minimum=0)
-        limit = validation.integer(limit, 'limit', minimum=1,
-            maximum=LIST_LIMIT)
-        domain = [('party', '=', party.id)]
-        if states:
-            domain.append(('channel_state', 'in', list(states)))
-        sales = cls.search(domain, offset=offset, limit=limit,
-            order=[('create_date', 'DESC'), ('id', 'DESC')])
-        return [{
-                'id': s.id,
-                'number': s.number,
-                'reference': s.reference,
-                'kind': s.order_kind,
-                'state': s.channel_state,
-                'date': s.sale_date or s.create_date.date(),
-                'untaxed_amount': s.untaxed_amount,
-                'total_amount': s.total_amount,
-                'currency': s.currency.code,
-                'lines': [{
-                        'id': l.id,
-                        'product': l.product.code if l.product else None,
-                        'quantity': l.quantity,
-                        'unit_price': l.unit_price,
-                        'received_quantity': l.received_quantity,
-                        } for l in s.line_lines],
-                } for s in sales]
 
 
 def _selection_label(Model, state):

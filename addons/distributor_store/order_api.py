@@ -14,7 +14,6 @@ from distributor.access import entry_point
 from distributor.exceptions import RecordNotFound
 
 from .exceptions import StoreOrderError
-from .order import STATES
 
 
 class ChannelOrder(metaclass=PoolMeta):
@@ -25,7 +24,6 @@ class ChannelOrder(metaclass=PoolMeta):
         super().__setup__()
         cls.__rpc__.update({
                 'dms_create_channel_order': RPC(readonly=False),
-                'dms_list_channel_orders': RPC(),
                 'dms_approve_channel_orders': RPC(readonly=False),
                 'dms_reject_channel_orders': RPC(readonly=False),
                 'dms_deliver_channel_orders': RPC(readonly=False),
@@ -90,39 +88,6 @@ class ChannelOrder(metaclass=PoolMeta):
         if submit:
             cls.submit([order])
         return order.id
-
-    @classmethod
-    @entry_point(parties={'party': ['distributor', 'store']})
-    def dms_list_channel_orders(cls, party, role='seller', states=None):
-        "The party's channel orders as seller or as buyer, as dicts"
-        role = validation.choice(role, 'role', ['seller', 'buyer'])
-        domain = [(role, '=', party.id)]
-        if states is not None:
-            if not isinstance(states, (list, tuple)):
-                states = [states]
-            domain.append(('state', 'in', [
-                        validation.choice(s, 'states', STATES)
-                        for s in states]))
-        orders = cls.search(domain)
-        return [{
-                'id': o.id,
-                'number': o.number,
-                'date': o.date.isoformat(),
-                'seller': o.seller.rec_name,
-                'buyer': o.buyer.rec_name,
-                'state': o.state,
-                'backordered': o.backordered,
-                'total': str(o.total_amount),
-                'lines': [{
-                        'id': l.id,
-                        'product': l.product.code,
-                        'quantity': l.quantity,
-                        'unit_price': str(l.unit_price)
-                        if l.unit_price is not None else None,
-                        'discount': str(l.discount or 0),
-                        'gift': l.promotion_gift,
-                        } for l in o.lines],
-                } for o in orders]
 
     @classmethod
     @entry_point(parties={'party': ['distributor']},

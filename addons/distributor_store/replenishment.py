@@ -332,9 +332,10 @@ class StoreLimit(ModelSQL, ModelView):
 
     @classmethod
     @entry_point(parties={'party': ['distributor', 'store']})
-    def dms_order_store_suggestions(cls, party, lines):
-        """Draft orders from suggestions [{store, product, quantity}] of
-        the distributor's own stores; returns the order ids"""
+    def dms_order_store_suggestions(cls, party, lines, submit=False):
+        """Orders from suggestions [{store, product, quantity}] of the
+        distributor's own stores, drafts or submitted (submit); returns
+        the order ids"""
         pool = Pool()
         Party = pool.get('party.party')
         Product = pool.get('product.product')
@@ -359,7 +360,12 @@ class StoreLimit(ModelSQL, ModelView):
                         line.get('quantity'), product.rec_name,
                         unit=product.default_uom),
                     })
-        return [o.id for o in cls.create_orders(suggestions)]
+        submit = validation.flag(submit, 'submit')
+        orders = cls.create_orders(suggestions)
+        if submit:
+            Order = pool.get('distributor.channel.order')
+            Order.submit(orders)
+        return [o.id for o in orders]
 
 
 class ReplenishStart(ModelView):

@@ -38,6 +38,7 @@ earlier run with --keep instead of building the demo again.  Figures,
 not assertions."""
 import argparse
 import json
+import math
 import os
 import shutil
 import socket
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +54,8 @@ DATABASE = 'portal_load'
 PASSWORD = 'dms-demo'
 ADMIN_PASSWORD = 'dms-admin'
 API = '/portal/api/v1'
+# the amount of an order placed by a simulated user
+ORDER_AMOUNT = 6000
 # what a browsing user does, and how often (weights)
 BROWSE = [
     ('/portal/', 4),
@@ -114,6 +118,13 @@ def prepare(config, users, compare_users):
             for i in range(compare_users):
                 wanted.append((f'bench-brand-{i}@bench.dms',
                         agents[i % len(agents)], 'brand'))
+            # the brand ordering agents on credit with room for the
+            # bench's orders: a refused order is not what is measured
+            brand = list({p for _, p, k in wanted if k == 'brand'})
+            Party.write(brand, {
+                    'settlement_method': 'credit',
+                    'credit_limit_amount': Decimal(10 ** 9),
+                    })
             existing = {u.email for u in WebUser.search([
                         ('email', 'like', '%@bench.dms')])}
             WebUser.create([{'email': email, 'party': party.id,
@@ -344,10 +355,17 @@ def bench(url, prepared, args):
             "One order of a few products: 'ok', 'refused' or None"
             if not self.products:
                 return None
-            lines = [{'product': p['id'],
-                    'quantity': int(p.get('pack') or 1)}
-                for p in self.random.sample(self.products,
-                    min(len(self.products), self.random.randint(1, 3)))]
+            chosen = self.random.sample(self.products,
+                min(len(self.products), self.random.randint(1, 3)))
+            # whole packs worth ORDER_AMOUNT together: above the tiers'
+            # minimum order amounts, so that a brand order goes through
+            lines = []
+            for p in chosen:
+                pack = int(p.get('pack') or 1)
+                price = float(p['price']) or 1.0
+                packs = max(1, math.ceil(
+                        ORDER_AMOUNT / len(chosen) / (price * pack)))
+                lines.append({'product': p['id'], 'quantity': packs * pack})
             with self.client.post(API + '/orders', json={'lines': lines},
                     headers={'X-CSRF-Token': self.csrf,
                         'Idempotency-Key': uuid.uuid4().hex},

@@ -4,10 +4,12 @@
 promotions, coverage, shelf checks, store payments and statements,
 through the pages and the API"""
 import datetime as dt
+import re
 from decimal import Decimal
 
 from trytond.pool import Pool
 
+from .. import i18n
 from .tools import PortalTestCase, build_portal_world
 
 API = '/portal/api/v1'
@@ -31,6 +33,12 @@ class PortalStoresTestCase(PortalTestCase):
                     'max_price': Decimal(25),
                     }])
         world.p1_code = Product(world.products.p1).code
+        # the spare store (no orders) is below its minimum of P1: a
+        # suggestion no other test of the class orders away
+        StoreLimit = pool.get('distributor.store.limit')
+        StoreLimit.create([{'store': world.own.spare_store,
+                    'product': world.products.p1,
+                    'min_quantity': 10, 'max_quantity': 20}])
         Party = pool.get('party.party')
         world.c_foreign, world.c_down = [c.id for c in Party.create([{
                         'name': "Customer Foreign",
@@ -619,3 +627,221 @@ class PortalStoresTestCase(PortalTestCase):
         status, _ = store.api('POST',
             f'{API}/stores/promotions/{w.own.promotion_draft}/activate')
         self.assertEqual(status, 403)
+
+    def _suggestions(self, distributor):
+        "The model's suggestions, as root, for the distributor's stores"
+        def read():
+            pool = Pool()
+            Party = pool.get('party.party')
+            Limit = pool.get('distributor.store.limit')
+            stores = Party.search([('is_store', '=', True),
+                    ('store_distributor', '=', distributor),
+                    ('store_state', '=', 'active')])
+            return {(r['store'], r['product']): r['suggested_quantity']
+                for r in Limit.suggestions(stores)}
+        return self.read(read)
+
+    def _channel_orders(self, buyers):
+        "{id: (seller, buyer, state, [(product, quantity)])} of buyers"
+        def read():
+            Order = Pool().get('distributor.channel.order')
+            return {o.id: (o.seller.id, o.buyer.id, o.state,
+                    sorted((l.product.id, l.quantity) for l in o.lines))
+                for o in Order.search([('buyer', 'in', buyers)])}
+        return self.read(read)
+
+    def test_replenish_page(self):
+        """The replenishment page and the API list the model's suggestions
+        for d1's stores; every role reads them, a store may not"""
+        w = self.world
+        expected = self._suggestions(w.d1)
+        self.assertIn((w.own.spare_store, w.products.p1), expected)
+        self.assertTrue(all(s in {w.s1, w.s2, w.own.spare_store}
+                for s, _ in expected))
+        client = self.client('d1-orders@example.com')
+        response = client.get('/portal/stores')
+        self.assertIn('href="/portal/stores/replenish"',
+            response.get_data(as_text=True))
+        response = client.get('/portal/stores/replenish')
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        inputs = {(int(m.group(1)), int(m.group(2))): float(m.group(3))
+            for m in re.finditer(
+                r'name="quantity-(\d+)-(\d+)" value="([\d.]+)"', html)}
+        self.assertEqual(inputs, expected)
+        for store in {s for s, _ in expected}:
+            self.assertIn(f'name="stores" value="{store}" checked', html)
+        self.assertIn('name="idempotency_key"', html)
+
+        status, body = client.api('GET', f'{API}/stores/replenish')
+        self.assertEqual(status, 200, body)
+        self.assertEqual({(g['store'], l['product']): l['suggested_quantity']
+                for g in body['items'] for l in g['lines']}, expected)
+        spare, = [g for g in body['items']
+            if g['store'] == w.own.spare_store]
+        line, = spare['lines']
+        # no stock; on order what the form test may have ordered
+        self.assertEqual((line['stock'], line['target_quantity']), (0, 20))
+        self.assertEqual(line['suggested_quantity'], 20 - line['on_order'])
+
+        # read only: the suggestions without the form
+        view = self.client('d1-view@example.com')
+        response = view.get('/portal/stores/replenish')
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        self.assertNotIn('name="quantity-', html)
+        self.assertEqual(html.count('data-product="'), len(expected))
+        for store, product in expected:
+            self.assertIn(f'data-store="{store}"', html)
+        # a store has no stores to replenish
+        store = self.client('s1@example.com')
+        self.assertEqual(store.get('/portal/stores/replenish').status_code,
+            403)
+        status, _ = store.api('GET', f'{API}/stores/replenish')
+        self.assertEqual(status, 403)
+
+    def test_replenish_order_api(self):
+        """d1-orders orders replenishment lines: one draft channel order
+        per store, sold by d1, with the quantities given"""
+        w = self.world
+        p1, p2 = w.products.p1, w.products.p2
+        before = self._channel_orders([w.s1, w.s2])
+        client = self.client('d1-orders@example.com', api=True)
+        status, body = client.api('POST', f'{API}/stores/replenish', {
+                'lines': [
+                    {'store': w.s1, 'product': p1, 'quantity': 4},
+                    {'store': w.s2, 'product': p1, 'quantity': 5},
+                    {'store': w.s1, 'product': p2, 'quantity': 3},
+                    ]}, headers={'Idempotency-Key': 'replenish-api-0001'})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(len(body['orders']), 2)
+        after = self._channel_orders([w.s1, w.s2])
+        made = {k: v for k, v in after.items() if k not in before}
+        self.assertEqual(set(made), set(body['orders']))
+        self.assertEqual(sorted(made.values()), sorted([
+                    (w.d1, w.s1, 'submitted', sorted([(p1, 4), (p2, 3)])),
+                    (w.d1, w.s2, 'submitted', [(p1, 5)]),
+                    ]))
+
+    def test_replenish_order_form(self):
+        """The form orders the ticked stores' lines as entered (0 or empty
+        skipped) and shows the drafts in the orders of the stores"""
+        w = self.world
+        p1, p2 = w.products.p1, w.products.p2
+        spare = w.own.spare_store
+        before = self._channel_orders([w.s1, w.s2, spare])
+        client = self.client('d1-orders@example.com')
+        response = client.get('/portal/stores/replenish')
+        key = re.search(r'name="idempotency_key" value="([^"]+)"',
+            response.get_data(as_text=True)).group(1)
+        response = client.post('/portal/stores/replenish', {
+                'idempotency_key': key,
+                'stores': [str(spare), str(w.s2)],
+                f'quantity-{spare}-{p1}': '7',
+                f'quantity-{spare}-{p2}': '0',
+                f'quantity-{w.s2}-{p1}': '',
+                # not ticked
+                f'quantity-{w.s1}-{p1}': '9',
+                })
+        self.assertEqual(response.status_code, 303,
+            response.get_data(as_text=True)[:1000])
+        self.assertEqual(response.headers['Location'],
+            '/portal/orders?tab=incoming')
+        after = self._channel_orders([w.s1, w.s2, spare])
+        made = [v for k, v in after.items() if k not in before]
+        self.assertEqual(made, [(w.d1, spare, 'submitted', [(p1, 7)])])
+        response = client.get('/portal/orders?tab=incoming')
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        flash = re.search(r'<div class="flash" role="status">([^<]*)</div>',
+            html).group(1)
+        self.assertIn(flash, {i18n.translate(text, lang)
+                for text in ["1 order is submitted."]
+                for lang in ['en', 'zh_CN']})
+        order, = [k for k in after if k not in before]
+        self.assertIn(f'/portal/channel-orders/{order}', html)
+        # the same form again (a double click): no second order
+        response = client.post('/portal/stores/replenish', {
+                'idempotency_key': key,
+                'stores': [str(spare)],
+                f'quantity-{spare}-{p1}': '7',
+                })
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(self._channel_orders([w.s1, w.s2, spare]), after)
+        # nothing ticked: nothing ordered
+        response = client.post('/portal/stores/replenish', {
+                'idempotency_key': 'replenish-none-0001',
+                f'quantity-{spare}-{p1}': '7',
+                })
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.headers['Location'],
+            '/portal/stores/replenish')
+        self.assertEqual(self._channel_orders([w.s1, w.s2, spare]), after)
+
+    def test_replenish_refused(self):
+        """Another distributor's store answers 404 and nothing is written;
+        view-only and store accounts are refused (403)"""
+        w = self.world
+        p1 = w.products.p1
+        buyers = [w.s1, w.s2, w.s3, w.own.spare_store]
+        before = self._channel_orders(buyers)
+        client = self.client('d1-orders@example.com', api=True)
+        status, body = client.api('POST', f'{API}/stores/replenish', {
+                'lines': [
+                    {'store': w.s1, 'product': p1, 'quantity': 4},
+                    {'store': w.s3, 'product': p1, 'quantity': 5},
+                    ]}, headers={'Idempotency-Key': 'replenish-d2-0001'})
+        self.assertEqual(status, 404, body)
+        status, missing = client.api('POST', f'{API}/stores/replenish', {
+                'lines': [
+                    {'store': w.s1, 'product': p1, 'quantity': 4},
+                    {'store': 999999, 'product': p1, 'quantity': 5},
+                    ]}, headers={'Idempotency-Key': 'replenish-d2-0002'})
+        self.assertEqual(status, 404, missing)
+        self.assertEqual(body, missing)
+        # the downstream distributor is no store
+        status, _ = client.api('POST', f'{API}/stores/replenish', {
+                'lines': [{'store': w.d3, 'product': p1, 'quantity': 4}]},
+            headers={'Idempotency-Key': 'replenish-d3-0001'})
+        self.assertEqual(status, 404)
+        status, _ = client.api('POST', f'{API}/stores/replenish', {
+                'lines': [{'store': w.s1, 'product': p1, 'quantity': 0}]},
+            headers={'Idempotency-Key': 'replenish-zero-001'})
+        self.assertEqual(status, 400)
+        self.assertEqual(self._channel_orders(buyers), before)
+
+        lines = {'lines': [{'store': w.s1, 'product': p1, 'quantity': 4}]}
+        for email in ['d1-view@example.com', 's1@example.com',
+                's1-orders@example.com', 'd1-stock@example.com']:
+            other = self.client(email, api=True)
+            status, _ = other.api('POST', f'{API}/stores/replenish', lines,
+                headers={'Idempotency-Key': 'replenish-403-0001'})
+            self.assertEqual(status, 403, email)
+        view = self.client('d1-view@example.com')
+        view.get('/portal/stores/replenish')
+        response = view.post('/portal/stores/replenish', {
+                'idempotency_key': 'replenish-view-001',
+                'stores': [str(w.s1)], f'quantity-{w.s1}-{p1}': '4'})
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self._channel_orders(buyers), before)
+
+    def test_replenish_idempotent(self):
+        "The same Idempotency-Key twice makes the orders once"
+        w = self.world
+        before = self._channel_orders([w.s2])
+        client = self.client('d1@example.com', api=True)
+        headers = {'Idempotency-Key': 'replenish-twice-001'}
+        body = {'lines': [
+                {'store': w.s2, 'product': w.products.p2, 'quantity': 6}]}
+        status, first = client.api('POST', f'{API}/stores/replenish', body,
+            headers=headers)
+        self.assertEqual(status, 201, first)
+        status, second = client.api('POST', f'{API}/stores/replenish', body,
+            headers=headers)
+        self.assertEqual(status, 201, second)
+        self.assertEqual(first, second)
+        after = self._channel_orders([w.s2])
+        made = {k: v for k, v in after.items() if k not in before}
+        self.assertEqual(list(made), first['orders'])
+        self.assertEqual(list(made.values()),
+            [(w.d1, w.s2, 'submitted', [(w.products.p2, 6)])])

@@ -274,9 +274,8 @@ class DistributorStoreTestCase(CompanyTestMixin, ModuleTestCase):
                     for t in Turnover.search([])}
                 self.assertEqual(sellout, {(n.d1, p1): 19, (n.d3, p1): 0})
             with acting(manager):
-                orders = Order.dms_list_channel_orders(
-                    n.d3.id, role='buyer')
-            self.assertEqual([o['state'] for o in orders], ['done'])
+                orders = Order.search([('buyer', '=', n.d3.id)])
+            self.assertEqual([o.state for o in orders], ['done'])
 
     @with_transaction()
     def test_anti_diversion(self):

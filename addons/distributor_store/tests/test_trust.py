@@ -120,8 +120,6 @@ ENTRY_POINTS = {
             [s.sale_submitted.id], "No")),
     ('sale.sale', 'dms_confirm_receipt'): (AR,
         lambda M, s, n: M.dms_confirm_receipt([s.sale_shipped.id])),
-    ('sale.sale', 'dms_list_orders'): (ALL,
-        lambda M, s, n: M.dms_list_orders(s.party.id)),
     ('sale.sale', 'dms_rule_report'): (ALL,
         lambda M, s, n: M.dms_rule_report([s.sale_draft.id])),
     ('sale.sale', 'dms_receive_scans'): (AR,
@@ -202,8 +200,6 @@ ENTRY_POINTS = {
     ('distributor.channel.order', 'dms_create_channel_order'): (AR,
         lambda M, s, n: M.dms_create_channel_order(s.party.id,
             [{'product': 'P1', 'quantity': 1}], buyer=s.store.id)),
-    ('distributor.channel.order', 'dms_list_channel_orders'): (ALL,
-        lambda M, s, n: M.dms_list_channel_orders(s.party.id)),
     ('distributor.channel.order', 'dms_approve_channel_orders'): (A,
         lambda M, s, n: M.dms_approve_channel_orders(
             s.party.id, [s.co_submitted.id])),
