@@ -323,6 +323,8 @@ def bench(url, prepared, args):
     plain = prepared['plain']
     outcome = {'orders': 0, 'refused': 0, 'api': 0, 'plain': 0,
         'ordering': None, 'ready': 0}
+    # {message: count} of the orders a channel rule refused
+    refusals = {}
 
     def ready(count):
         "Whether count users finished their on_start"
@@ -377,6 +379,8 @@ def bench(url, prepared, args):
                 if r.status_code == 422:
                     # a channel rule's refusal: an answer, not a failure
                     r.success()
+                    refusals.setdefault(r.json().get('message', ''), 0)
+                    refusals[r.json().get('message', '')] += 1
                     return 'refused'
                 r.failure(f'{r.status_code} {r.text[:200]}')
                 return None
@@ -476,6 +480,8 @@ def bench(url, prepared, args):
     print(f'orders submitted: {outcome["orders"]} '
         f'({outcome["orders"] / elapsed:.2f}/s), refused by a rule: '
         f'{outcome["refused"]}')
+    for message, count in sorted(refusals.items()):
+        print(f'  refused {count} x: {message[:200]}')
     for name in ['rpc common.version', 'rpc party.search (staff)']:
         entry = env.stats.get(name, 'POST')
         if entry.num_requests and home.num_requests:
@@ -536,20 +542,24 @@ def bench(url, prepared, args):
     outcome['ready'] = 0
     env_api, elapsed_api = run_phase(Environment, [ApiOrderer], count,
         seconds, ready(count), reset)
+    # the next phase's reset starts the counters again
+    api_orders = outcome['api']
     outcome['ready'] = 0
     env_plain, elapsed_plain = run_phase(Environment, [PlainOrderer],
         count, seconds, ready(count), reset)
     report(env_api.stats)
     report(env_plain.stats, header=False)
-    api_rate = outcome['api'] / elapsed_api
+    api_rate = api_orders / elapsed_api
     plain_rate = outcome['plain'] / elapsed_plain
     print(f'API orders: {api_rate:.2f}/s; plain Tryton create + quote: '
         f'{plain_rate:.2f}/s')
-    if not outcome['api']:
+    if not api_orders:
         print('no order went through the API: see its errors above')
     elif plain_rate:
         print(f'API / plain Tryton: {api_rate / plain_rate:.2f} '
             '(target: at least 3)')
+    for message, count in sorted(refusals.items()):
+        print(f'  refused {count} x: {message[:200]}')
 
 
 def report(stats, header=True):
