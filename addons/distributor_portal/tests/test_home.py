@@ -70,6 +70,12 @@ class PortalHomeTestCase(PortalTestCase):
                         ('party', '=', w.d1), ('state', '=', 'open')]),
                 'unread': _unread(w.d1),
                 }
+        def unread_again():
+            "D1's messages unread (a test before may have read them)"
+            Message = Pool().get('distributor.message')
+            Message.write(Message.search([('party', '=', w.d1)]),
+                {'read_at': None})
+        self.write(unread_again)
         counts = self.read(expected)
         # the store's and the downstream's submitted orders
         self.assertGreaterEqual(counts['to_approve'], 2)

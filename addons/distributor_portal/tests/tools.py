@@ -175,6 +175,10 @@ class PortalTestCase(unittest.TestCase):
                 client.sign_in(email)
         return client
 
+    def write(self, func):
+        "Run func() as root in a transaction, then commit; its result"
+        return _committed(func)
+
     def read(self, func):
         "Run func() in a read-only transaction as root; its result"
         with Transaction().start(DB_NAME, 0, readonly=True):
