@@ -45,7 +45,8 @@ BUDGETS = {
         'distributor_stock': 160,
         'distributor_store': 330,
         'distributor_portal': 240,
-        'tests': 450,
+        # two browser tests on one demo built per run
+        'tests': 620,
         },
     'postgresql': {
         'distributor': 130,

@@ -198,8 +198,12 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         page.get_by_text('状态变更记录').first.wait_for()
         # expect() waits for the form's button states to settle
         from playwright.sync_api import expect
-        expect(page.get_by_role('button', name='冻结').first).to_be_visible()
-        expect(page.get_by_role('button', name='解冻').first).to_be_hidden()
+        # (a loaded machine renders the form's states in more than the
+        # default 5 s)
+        expect(page.get_by_role('button', name='冻结').first).to_be_visible(
+            timeout=30000)
+        expect(page.get_by_role('button', name='解冻').first).to_be_hidden(
+            timeout=30000)
         page.screenshot(path=str(SCREENSHOTS / 'distributor_form.png'))
         # Tryton's party labels too (sale's, credit limit's…)
         self.assert_form_in_chinese(page)

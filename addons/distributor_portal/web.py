@@ -537,7 +537,8 @@ def _run(route, request, pool, view_args):
                     raise PortalError(HTTPStatus.FORBIDDEN, 'forbidden',
                         gettext('distributor_portal.msg_forbidden'))
             for name, value in request.args.items(multi=True):
-                check_characters(value, name, multiline=False)
+                # line breaks and tabs: codes typed one a line
+                check_characters(value, name)
             if request.method not in {'GET', 'HEAD'}:
                 portal.body = _parse_body(route, request)
                 _check_strings(portal.body, 'body')
