@@ -7,7 +7,6 @@ from http import HTTPStatus
 from trytond.exceptions import RateLimitException
 from trytond.i18n import gettext
 from trytond.pool import Pool
-from trytond.transaction import Transaction
 
 from distributor.access import trusted
 
@@ -360,6 +359,3 @@ def api_update_account(portal, account):
         store=store)
     return {'id': account}
 
-
-def current_language():
-    return Transaction().language

@@ -89,8 +89,12 @@ class WebUser(metaclass=PoolMeta):
                         Index.Equality(cardinality='high')),
                     where=t.dms_api_token_hash != ''),
                 })
+        # a portal account belongs to a distributor or a store
         cls.party.domain = [
-            If_store_or_distributor(),
+            ['OR',
+                ('is_distributor', '=', True),
+                ('is_store', '=', True),
+                ],
             ]
         cls.party.states = {
             'required': Eval('active', True),
@@ -311,13 +315,6 @@ class WebUser(metaclass=PoolMeta):
             if to_write:
                 cls.write([account], to_write)
         return account.id
-
-
-def If_store_or_distributor():
-    return ['OR',
-        ('is_distributor', '=', True),
-        ('is_store', '=', True),
-        ]
 
 
 class UserSession(metaclass=PoolMeta):
