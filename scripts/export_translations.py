@@ -112,9 +112,10 @@ def main(argv=None):
     pages = ROOT / 'addons' / args.module / 'i18n'
     if pages.is_dir():
         # the strings of the portal's pages: a gettext catalogue of its own
-        import importlib
-        i18n = importlib.import_module(f'{args.module}.i18n')
-        untranslated = i18n.merge(args.lang)
+        # (the portal's catalogue tools, for its pages and a later
+        # module's)
+        from distributor_portal import i18n
+        untranslated = i18n.merge(args.lang, folder=str(pages.parent))
         print(f'{pages}/{args.lang}.po: {len(untranslated)} to translate')
     return 0
 

@@ -345,22 +345,29 @@ class TranslationTestCase(unittest.TestCase):
                     [f'{e.msgctxt} {e.msgid}' for e in todo], [])
 
     def test_portal_pages_zh_CN(self):
-        """Every string of the portal's pages (templates, N_ in its Python
-        files) is in its catalogue, in Chinese, placeholders kept"""
+        """Every string of the portal's pages (templates, N_ in the Python
+        files of each module with pages: an i18n/ folder) is in its
+        module's catalogue, in Chinese, placeholders kept"""
         sys.path.insert(0, str(ROOT / 'addons'))
         from distributor_portal import i18n
-        self.assertEqual(i18n.merge('zh_CN', check=True), [])
-        path = ROOT / 'addons' / 'distributor_portal' / 'i18n' / 'zh_CN.po'
-        extracted = set(i18n.extract())
-        for entry in polib.pofile(str(path)):
-            with self.subTest(msgid=entry.msgid):
-                self.assertIn(entry.msgid, extracted, "no longer used")
-                self.assertTrue(CJK.search(entry.msgstr)
-                    or entry.msgstr.strip() in AS_IS
-                    or not WORD.search(entry.msgid), entry.msgstr)
-                self.assertEqual(
-                    sorted(PLACEHOLDER.findall(entry.msgid)),
-                    sorted(PLACEHOLDER.findall(entry.msgstr)))
+        folders = [ROOT / 'addons' / m for m in project_modules()
+            if (ROOT / 'addons' / m / 'i18n').is_dir()]
+        self.assertIn(ROOT / 'addons' / 'distributor_portal', folders)
+        for folder in folders:
+            self.assertEqual(
+                i18n.merge('zh_CN', check=True, folder=str(folder)), [],
+                folder.name)
+            path = folder / 'i18n' / 'zh_CN.po'
+            extracted = set(i18n.extract(str(folder)))
+            for entry in polib.pofile(str(path)):
+                with self.subTest(module=folder.name, msgid=entry.msgid):
+                    self.assertIn(entry.msgid, extracted, "no longer used")
+                    self.assertTrue(CJK.search(entry.msgstr)
+                        or entry.msgstr.strip() in AS_IS
+                        or not WORD.search(entry.msgid), entry.msgstr)
+                    self.assertEqual(
+                        sorted(PLACEHOLDER.findall(entry.msgid)),
+                        sorted(PLACEHOLDER.findall(entry.msgstr)))
 
     def test_placeholders_kept(self):
         for module in project_modules():

@@ -13,6 +13,16 @@ import polib
 HERE = os.path.dirname(__file__)
 CATALOGUE = os.path.join(HERE, 'i18n', 'zh_CN.po')
 _CATALOGUES = {}
+# the folders of the modules whose pages the portal shows: each has its
+# i18n/LANG.po (a later module adds its own with add_module)
+MODULES = [HERE]
+
+
+def add_module(folder):
+    "Translate the pages of a later module from its folder's i18n/"
+    if folder not in MODULES:
+        MODULES.append(folder)
+        _CATALOGUES.clear()
 
 
 def catalogue(lang):
@@ -20,12 +30,14 @@ def catalogue(lang):
     if lang == 'en':
         return {}
     if lang not in _CATALOGUES:
-        path = os.path.join(HERE, 'i18n', f'{lang}.po')
         entries = {}
-        if os.path.exists(path):
+        for folder in MODULES:
+            path = os.path.join(folder, 'i18n', f'{lang}.po')
+            if not os.path.exists(path):
+                continue
             for entry in polib.pofile(path):
                 if entry.msgstr and not entry.obsolete:
-                    entries[entry.msgid] = entry.msgstr
+                    entries.setdefault(entry.msgid, entry.msgstr)
         _CATALOGUES[lang] = entries
     return _CATALOGUES[lang]
 
@@ -39,7 +51,7 @@ def N_(message):
     return message
 
 
-def extract():
+def extract(folder=HERE):
     """The msgids of the pages: the strings of the templates (_("..."))
     and those marked N_("...") in the Python files, with where they are
     {msgid: [(file, line)]}"""
@@ -47,7 +59,7 @@ def extract():
 
     from .render import environment
     found = {}
-    templates = os.path.join(HERE, 'templates')
+    templates = os.path.join(folder, 'templates')
     for name in sorted(os.listdir(templates)):
         if not name.endswith('.html'):
             continue
@@ -60,10 +72,10 @@ def extract():
                 if isinstance(text, str):
                     found.setdefault(text, []).append(
                         (f'templates/{name}', line))
-    for name in sorted(os.listdir(HERE)):
+    for name in sorted(os.listdir(folder)):
         if not name.endswith('.py'):
             continue
-        with open(os.path.join(HERE, name), encoding='utf-8') as file:
+        with open(os.path.join(folder, name), encoding='utf-8') as file:
             tree = ast.parse(file.read())
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call)
@@ -76,18 +88,19 @@ def extract():
     return found
 
 
-def merge(lang='zh_CN', check=False):
+def merge(lang='zh_CN', check=False, folder=HERE):
     """Merge the extracted msgids into i18n/LANG.po, keeping the
     translations there and dropping the strings gone; answers the msgids
     without translation"""
-    path = os.path.join(HERE, 'i18n', f'{lang}.po')
-    old = polib.pofile(path)
+    path = os.path.join(folder, 'i18n', f'{lang}.po')
+    old = polib.pofile(path) if os.path.exists(path) else polib.POFile()
     known = {e.msgid: e for e in old if not e.obsolete}
     po = polib.POFile()
-    po.metadata = old.metadata
+    po.metadata = old.metadata or {
+        'Content-Type': 'text/plain; charset=utf-8'}
     po.header = old.header
     missing = []
-    for msgid, places in sorted(extract().items()):
+    for msgid, places in sorted(extract(folder).items()):
         entry = polib.POEntry(msgid=msgid,
             msgstr=known[msgid].msgstr if msgid in known else '',
             occurrences=[(f, str(n)) for f, n in places])
@@ -95,6 +108,7 @@ def merge(lang='zh_CN', check=False):
             missing.append(msgid)
         po.append(entry)
     if not check:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         po.save(path)
-        _CATALOGUES.pop(lang, None)
+        _CATALOGUES.clear()
     return missing

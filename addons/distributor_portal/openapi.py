@@ -77,10 +77,13 @@ def _parameters(route):
     return parameters
 
 
-def document():
+def document(modules=None):
+    "The OpenAPI document of the endpoints (of the modules given)"
     paths = {}
     for route in web.ROUTES:
         if route.kind != 'api':
+            continue
+        if modules is not None and route.module not in modules:
             continue
         item = paths.setdefault(_path(route.path), {})
         for method in route.methods:

@@ -84,6 +84,13 @@ environment.filters.update({
 environment.globals['query'] = query
 
 
+def add_templates(path):
+    """Serve the templates of a later module's pages too (it names them
+    with its own prefix, e.g. policy_*.html)"""
+    if path not in environment.loader.searchpath:
+        environment.loader.searchpath.append(path)
+
+
 # the navigation: (path, label, icon, kinds, roles (None: every role))
 NAV = [
     ('/portal/', i18n.N_("Home"), 'home', {'distributor', 'store'}, None),
@@ -102,10 +109,29 @@ NAV = [
     ]
 
 
+# {path: module} of the entries a later module adds (add_nav)
+NAV_MODULES = {}
+
+
+def add_nav(entry, before=None, module=None):
+    """Add a later module's entry to the navigation, before the entry of
+    path before (else last); shown only where module is activated"""
+    paths = [e[0] for e in NAV]
+    if entry[0] in paths:
+        return
+    index = paths.index(before) if before in paths else len(NAV)
+    NAV.insert(index, entry)
+    if module:
+        NAV_MODULES[entry[0]] = module
+
+
 def navigation(portal):
     items = []
+    modules = getattr(portal.pool, '_modules', ())
     for path, label, icon, kinds, roles in NAV:
         if portal.kind not in kinds:
+            continue
+        if path in NAV_MODULES and NAV_MODULES[path] not in modules:
             continue
         if roles is not None and not portal.may(*roles):
             continue

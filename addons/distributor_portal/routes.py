@@ -12,6 +12,7 @@ from werkzeug.utils import safe_join
 from werkzeug.wrappers import Response
 
 from trytond.config import config
+from trytond.pool import Pool
 from trytond.wsgi import app
 
 from . import account, home, messages, orders, sales, stock, stores  # noqa
@@ -77,4 +78,9 @@ def manifest(request):
 
 @app.route(web.API + '/openapi.json', methods=['GET', 'HEAD'])
 def openapi(request):
-    return web.json_response(document())
+    "The endpoints of the modules activated on the portal's database"
+    database = web.portal_database()
+    modules = None
+    if database and database in Pool.database_list():
+        modules = set(Pool(database)._modules)
+    return web.json_response(document(modules))

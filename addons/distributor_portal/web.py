@@ -82,7 +82,7 @@ class Route:
     def __init__(self, kind, path, methods, handler, roles=None,
             kinds=KINDS, auth=True, body=None, query=None, summary=None,
             idempotent=False, ids=None, response=None, tag=None,
-            paginated=False, name=None, csrf=True):
+            paginated=False, name=None, csrf=True, module=None):
         self.kind = kind
         self.path = path
         self.methods = tuple(methods)
@@ -105,6 +105,16 @@ class Route:
         # JSON sign-in takes no CSRF token: a cross-site page cannot send
         # a JSON body (the browser asks first, trytond refuses the origin)
         self.csrf = csrf
+        # the Tryton module that declares the route: it answers only on a
+        # database where that module is activated (a later module adds
+        # its pages to the portal, see render.add_templates)
+        self.module = module or _module_of(handler)
+
+    def available(self, pool=None):
+        "Whether the route's module is activated on the pool's database"
+        if pool is None:
+            pool = Pool()
+        return self.module in getattr(pool, '_modules', ())
 
     @property
     def writes(self):
@@ -117,6 +127,14 @@ class Route:
 
     def __repr__(self):
         return f'<Route {self.kind} {",".join(self.methods)} {self.path}>'
+
+
+def _module_of(handler):
+    "The Tryton module of a handler (imported as trytond.modules.X or X)"
+    name = handler.__module__
+    if name.startswith('trytond.modules.'):
+        name = name[len('trytond.modules.'):]
+    return name.split('.')[0]
 
 
 def _register(kind, path, methods, **kwargs):
@@ -467,6 +485,9 @@ def dispatch(route, request, view_args):
         return json_response({'code': 'not_found',
                 'message': 'The portal is not activated', 'details': {}},
             404)
+    if not route.available(pool):
+        return json_response({'code': 'not_found',
+                'message': 'Not found', 'details': {}}, 404)
     readonly = request.method in {'GET', 'HEAD'}
     retry = config.getint('database', 'retry')
     # the locks a transaction turned out to need (trytond's dispatcher
