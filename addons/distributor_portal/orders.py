@@ -186,9 +186,42 @@ def catalogue(portal, search=None):
             }
 
 
-def place_order(portal, lines, kind='regular', address=None, comment=None):
+class OrderOption:
+    """An option of a brand order a later module adds to the cart (e.g. a
+    rebate deduction): its name (a keyword argument of the module's
+    sale.sale dms_create_order), its JSON schema in the API body, the
+    template included in the cart form, and context(portal) giving that
+    template its values (None: the option is not offered to the caller)"""
+
+    def __init__(self, name, schema, template, context, module):
+        self.name = name
+        self.schema = schema
+        self.template = template
+        self.context = context
+        self.module = module
+
+
+# {name: OrderOption}
+ORDER_OPTIONS = {}
+
+
+def add_order_option(option):
+    "Offer a later module's option on brand orders (cart and API)"
+    ORDER_OPTIONS[option.name] = option
+    ORDER['properties'][option.name] = option.schema
+
+
+def _order_options(portal):
+    "The options of the activated modules: [OrderOption]"
+    modules = getattr(portal.pool, '_modules', ())
+    return [o for o in ORDER_OPTIONS.values() if o.module in modules]
+
+
+def place_order(portal, lines, kind='regular', address=None, comment=None,
+        options=None):
     """Place the caller's order: (model, id).  A brand order is created
-    and submitted; a channel order goes to the upstream (distributor) or
+    and submitted (with the options of later modules given, see
+    OrderOption); a channel order goes to the upstream (distributor) or
     to the store's distributor, submitted"""
     pool = Pool()
     mode, _ = _seller(portal)
@@ -196,8 +229,10 @@ def place_order(portal, lines, kind='regular', address=None, comment=None):
         for l in lines]
     if mode == 'brand':
         Sale = pool.get(SALE)
+        options = {k: v for k, v in (options or {}).items()
+            if v not in (None, '')}
         id_ = Sale.dms_create_order(portal.party, lines, kind=kind,
-            address=address, comment=comment, submit=True)
+            address=address, comment=comment, submit=True, **options)
         return SALE, id_
     Order = pool.get(CHANNEL)
     id_ = Order.dms_create_channel_order(portal.party, lines, submit=True,
@@ -218,7 +253,7 @@ def _offending(catalogue_, message):
 
 def _render_catalogue(portal, quantities=None, error=None, offending=(),
         kind='regular', address=None, comment='', status=200,
-        reorder=None, prefill=None):
+        reorder=None, prefill=None, options=None):
     search = portal.request.args.get('q', '').strip()[:100]
     data = catalogue(portal, search=search or None)
     Sale = Pool().get(SALE)
@@ -232,12 +267,21 @@ def _render_catalogue(portal, quantities=None, error=None, offending=(),
             if p['id'] in quantities and p['id'] not in shown)
     total = sum((Decimal(str(quantities.get(p['id']) or 0))
             * (p['price'] or 0) for p in data['products']), Decimal(0))
+    # the options of later modules on brand orders: (template, values)
+    option_blocks = []
+    if _seller(portal)[0] == 'brand':
+        for option in _order_options(portal):
+            values = option.context(portal)
+            if values is not None:
+                values['value'] = (options or {}).get(option.name) or ''
+                option_blocks.append((option.template, values))
     response = portal.render('orders_catalogue.html', status=status,
         data=data, quantities=quantities, error=error,
         offending=set(offending), kind=kind, address=address,
         comment=comment, search=search, total=total,
         kinds=[(k, portal._(kinds.get(k, k))) for k in data['kinds']],
-        key=new_token(), reorder=reorder, prefill=prefill)
+        key=new_token(), reorder=reorder, prefill=prefill,
+        option_blocks=option_blocks)
     if status != 200:
         # a replay of this key shows the catalogue again
         response.headers['Location'] = PREFIX + '/catalogue'
@@ -327,23 +371,27 @@ def catalogue_submit_page(portal):
     comment = _field(portal, 'comment') or None
     if address is not None:
         address = portal.int_arg(address, 'address')
+    # the options of later modules, as typed (the entry point checks them)
+    options = {o.name: _field(portal, o.name) or None
+        for o in _order_options(portal)}
     if not quantities:
         return _render_catalogue(portal, quantities, kind=kind,
-            address=address, comment=comment or '',
+            address=address, comment=comment or '', options=options,
             error=portal._(N_("Enter a quantity for at least one product.")),
             status=HTTPStatus.UNPROCESSABLE_ENTITY)
+
     def again(error):
         "The cart again, the message beside the lines it names"
         data = catalogue(portal)
         return _render_catalogue(portal, quantities, error=error.message,
             offending=_offending(data, error.message), kind=kind,
-            address=address, comment=comment or '',
+            address=address, comment=comment or '', options=options,
             status=HTTPStatus.UNPROCESSABLE_ENTITY)
     with _refused_by_rules(again):
         model, id_ = place_order(portal, [
                 {'product': p, 'quantity': q}
                 for p, q in quantities.items()],
-            kind=kind, address=address, comment=comment)
+            kind=kind, address=address, comment=comment, options=options)
     path = 'orders' if model == SALE else 'channel-orders'
     return portal.redirect(f'{PREFIX}/{path}/{id_}',
         flash=portal._(N_("Your order is submitted.")))
@@ -416,7 +464,9 @@ def api_place_order(portal):
     with _refused_by_rules(refusal):
         model, id_ = place_order(portal, body['lines'],
             kind=body.get('kind', 'regular'), address=body.get('address'),
-            comment=body.get('comment'))
+            comment=body.get('comment'), options={
+                o.name: body[o.name] for o in _order_options(portal)
+                if o.name in body})
     if model == SALE:
         result = _sale_dict(portal, _sale(portal, id_))
     else:
@@ -485,6 +535,7 @@ def _sale_dict(portal, sale):
                     'unit_price': l.unit_price,
                     'amount': l.amount,
                     'gift': l.gift,
+                    'policy': _line_policy(l),
                     'shipped_quantity': l.dms_shipped_quantity,
                     'received_quantity': l.received_quantity,
                     } for l in sale.line_lines],
@@ -492,6 +543,17 @@ def _sale_dict(portal, sale):
             'timeline': _timeline(portal, Sale, sale.channel_logs,
                 'channel_state'),
             }
+
+
+def _line_policy(line):
+    """{id, title} of the brand policy that priced the line or granted its
+    gift (distributor_policy's sale.line dms_policy), or None; read
+    trusted: the order is the caller's, resolved before"""
+    if 'dms_policy' not in line._fields:
+        return None
+    with trusted():
+        policy = type(line)(line.id).dms_policy
+        return {'id': policy.id, 'title': policy.title} if policy else None
 
 
 def _channel_dict(portal, order, lines=True):

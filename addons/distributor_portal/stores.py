@@ -189,8 +189,14 @@ def _prices(portal):
                     'name': product.rec_name,
                     'price': price['price'] if price else None,
                     'guide_price': str(bound.guide_price) if bound else None,
-                    'min_price': str(bound.min_price) if bound else None,
-                    'max_price': str(bound.max_price) if bound else None,
+                    # a price's own bounds are the tightest (a later
+                    # module may narrow them, e.g. per tier)
+                    'min_price': (price['min_price']
+                        if price and price['min_price'] is not None
+                        else str(bound.min_price) if bound else None),
+                    'max_price': (price['max_price']
+                        if price and price['max_price'] is not None
+                        else str(bound.max_price) if bound else None),
                     })
     result.sort(key=lambda p: (p['code'] or '', p['product']))
     return result

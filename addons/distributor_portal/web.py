@@ -82,7 +82,8 @@ class Route:
     def __init__(self, kind, path, methods, handler, roles=None,
             kinds=KINDS, auth=True, body=None, query=None, summary=None,
             idempotent=False, ids=None, response=None, tag=None,
-            paginated=False, name=None, csrf=True, module=None):
+            paginated=False, name=None, csrf=True, module=None,
+            max_body=None):
         self.kind = kind
         self.path = path
         self.methods = tuple(methods)
@@ -109,6 +110,8 @@ class Route:
         # database where that module is activated (a later module adds
         # its pages to the portal, see render.add_templates)
         self.module = module or _module_of(handler)
+        # the largest request body (photos as evidence need more)
+        self.max_body = max_body or MAX_BODY
 
     def available(self, pool=None):
         "Whether the route's module is activated on the pool's database"
@@ -146,6 +149,10 @@ def _register(kind, path, methods, **kwargs):
             return dispatch(route, request, view_args)
         endpoint.__name__ = f'portal_{kind}_{func.__name__}'
         endpoint.route = route
+        if route.max_body > MAX_BODY:
+            # trytond caps a request at [request] max_size unless its
+            # endpoint allows more
+            endpoint.max_request_size = route.max_body
         app.route(path, methods=list(route.methods)
             + (['HEAD'] if 'GET' in route.methods else []))(endpoint)
         func.route = route
@@ -408,11 +415,12 @@ def _parse_body(route, request):
     "The JSON body (API) or form (page) of a writing request"
     if route.kind == 'page':
         return request.form.to_dict(flat=False)
-    if request.content_length and request.content_length > MAX_BODY:
+    if (request.content_length
+            and request.content_length > route.max_body):
         raise PortalError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
             gettext('distributor_portal.msg_too_large'))
     raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY:
+    if len(raw) > route.max_body:
         raise PortalError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
             gettext('distributor_portal.msg_too_large'))
     if route.body is None:
