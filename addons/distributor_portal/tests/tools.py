@@ -15,10 +15,14 @@ from types import SimpleNamespace
 
 from werkzeug.test import Client
 
+from trytond import backend
+from trytond.cache import Cache
 from trytond.config import config
 from trytond.pool import Pool
+from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
-    DB_NAME, activate_module, backup_db_cache, drop_db, restore_db_cache)
+    DB_CACHE, DB_NAME, activate_module, backup_db_cache, db_exist, drop_db,
+    restore_db_cache)
 from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
@@ -128,6 +132,37 @@ def _committed(build):
             return result
 
 
+def _drop_database():
+    """Drop the test database but keep its pool loaded (drop_db stops it,
+    and loading the pool of these modules again costs seconds)"""
+    database = backend.Database(DB_NAME)
+    database.close()
+    if db_exist(DB_NAME):
+        with Transaction().start(
+                None, 0, close=True, autocommit=True) as transaction:
+            database.drop(transaction.connection, DB_NAME)
+    Cache.drop(DB_NAME)
+
+
+def _restore_keeping_pool(name, modules):
+    """Restore the base world's database from the cache under the pool
+    still loaded with the same modules (trytond's restore_db_cache loads
+    the pool again though no model changed); whether it did"""
+    if not DB_CACHE or DB_NAME not in Pool.database_list():
+        return False
+    if _BASE.get('pool') != (tuple(modules),
+            frozenset(Pool(DB_NAME)._modules)):
+        return False
+    cache_file = test_tryton._db_cache_file(DB_CACHE, name)
+    _drop_database()
+    if backend.name == 'sqlite':
+        restored = test_tryton._sqlite_copy(cache_file, restore=True)
+    else:
+        restored = test_tryton._pg_restore(cache_file)
+    Cache.drop(DB_NAME)
+    return restored
+
+
 class PortalTestCase(unittest.TestCase):
     """A test class with its own committed world (build_world), the
     portal serving its database.
@@ -140,13 +175,17 @@ class PortalTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        drop_db()
         name = '-'.join(cls.modules) + f'--portal-world-{os.getpid()}'
-        if not ('world' in _BASE and restore_db_cache(name)):
-            activate_module(cls.modules)
-            _BASE['world'] = _committed(_build_portal_world)
-            backup_db_cache(name)
+        if not ('world' in _BASE and _restore_keeping_pool(
+                    name, cls.modules)):
+            drop_db()
+            if not ('world' in _BASE and restore_db_cache(name)):
+                activate_module(cls.modules)
+                _BASE['world'] = _committed(_build_portal_world)
+                backup_db_cache(name)
         _BASE['loaded'] = True
+        _BASE['pool'] = (tuple(cls.modules),
+            frozenset(Pool(DB_NAME)._modules))
         cls._database = config.get('portal', 'database', default=None)
         if not config.has_section('portal'):
             config.add_section('portal')
@@ -158,7 +197,9 @@ class PortalTestCase(unittest.TestCase):
         super().tearDownClass()
         _BASE['loaded'] = False
         config.set('portal', 'database', cls._database or '')
-        drop_db()
+        # the data was committed: the next class starts afresh (the pool
+        # kept for the next portal class of the same modules)
+        _drop_database()
 
     @classmethod
     def build_world(cls):
