@@ -45,7 +45,7 @@ BUDGETS = {
         'distributor_stock': 160,
         'distributor_store': 330,
         'distributor_portal': 240,
-        'distributor_policy': 200,
+        'distributor_policy': 260,
         # two browser tests on one demo built per run
         'tests': 620,
         },
@@ -55,7 +55,7 @@ BUDGETS = {
         'distributor_stock': 230,
         'distributor_store': 520,
         'distributor_portal': 300,
-        'distributor_policy': 280,
+        'distributor_policy': 360,
         'tests': 60,
         },
     }

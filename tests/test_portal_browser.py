@@ -641,3 +641,111 @@ class PortalBrowserTestCase(unittest.TestCase):
         rows = page.locator('#statement tbody tr', has_text=number)
         self.assertEqual(rows.count(), 1)
         self.screenshot(page, 'store_statement')
+
+    # policies, rebates and expense claims (distributor_policy) -----------
+
+    def test_flow_policy_inbox(self):
+        """The distributor opens a policy it has not acknowledged from its
+        policy inbox and acknowledges it; the inbox then shows it
+        acknowledged (the demo publishes to it policies left unread)"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/policies')
+        self.assertGreater(
+            page.locator('#policies a[data-policy]').count(), 0)
+        pending = page.locator(
+            '#policies a[data-policy]:not(:has([data-acknowledged]))')
+        self.assertGreater(pending.count(), 0, 'nothing to acknowledge')
+        policy = pending.first.get_attribute('data-policy')
+        self.screenshot(page, 'distributor_policies')
+        self.open(page, f'/portal/policies/{policy}')
+        self.assertEqual(
+            page.locator('#policy').get_attribute('data-policy'), policy)
+        self.assertTrue(page.locator('#policy-body').inner_text().strip())
+        self.assertEqual(page.locator('#acknowledged').count(), 0)
+        self.submit(page, page.locator('#acknowledge button[type=submit]'))
+        self.assertEqual(page.locator('#acknowledged').count(), 1)
+        self.assertRegex(page.locator('#acknowledged').inner_text(),
+            CHINESE)
+        self.screenshot(page, 'distributor_policy_acknowledged')
+        self.open(page, '/portal/policies')
+        self.assertEqual(page.locator(
+                f'a[data-policy="{policy}"] [data-acknowledged]').count(), 1)
+
+    def test_flow_rebate_progress(self):
+        """The distributor sees its rebate program's progress: volume,
+        tier, accrued amount and the gap to the next tier, as the API
+        answers them (the demo's program is mid-period)"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/rebates')
+        programs = self.api(page, '/rebates')['programs']
+        cards = page.locator('section[data-program]')
+        self.assertGreater(cards.count(), 0, 'no rebate program')
+        self.assertEqual(cards.count(), len(programs))
+        card = cards.first
+        progress = card.locator('progress')
+        self.assertEqual(progress.count(), 1)
+        value = float(progress.get_attribute('value'))
+        self.assertTrue(0 <= value <= 100, value)
+        accrued = card.locator('[data-field=accrued]').inner_text()
+        self.assertRegex(accrued, r'\d')
+        self.assertTrue(card.locator('[data-field=gap]').inner_text())
+        # the page fits the phone: nothing wider than the screen
+        width = page.evaluate('document.documentElement.scrollWidth')
+        self.assertLessEqual(width, PHONE['width'] + 1)
+        self.screenshot(page, 'distributor_rebates')
+
+    def test_flow_claim_with_photo(self):
+        """The distributor files an expense claim against a policy that
+        funds activities, with a photo taken on the phone (a file input),
+        and submits it: the claim shows submitted with its photo, and the
+        budget left shrinks by its amount"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/claims')
+        new = page.locator('a[href^="/portal/claims/new?policy="]')
+        self.assertGreater(new.count(), 0, 'no policy to claim against')
+        href = new.first.get_attribute('href')
+        policy = href.rsplit('=', 1)[1]
+
+        def remaining():
+            self.open(page, '/portal/claims')
+            return float(page.locator(f'#budgets [data-policy="{policy}"] '
+                    '[data-remaining]').get_attribute('data-remaining'))
+        before = remaining()
+        self.open(page, href)
+        form = page.locator('#new-claim')
+        form.locator('textarea[name=description]').fill('门店端架陈列')
+        form.locator('input[name=line-0-description]').fill('端架陈列一周')
+        form.locator('input[name=line-0-amount]').fill('120')
+        form.locator('input[type=file]').set_input_files(
+            files=[{'name': 'display.png', 'mimeType': 'image/png',
+                    'buffer': _png()}])
+        self.screenshot(page, 'distributor_claim_form')
+        self.submit(page, form.locator('button[value=submit]'))
+        self.assertEqual(
+            page.locator('#claim').get_attribute('data-state'), 'submitted')
+        self.assertEqual(page.locator('#evidence img').count(), 1)
+        self.assertIn('120', page.locator('#claimed-amount').inner_text())
+        # the photo is served to its owner
+        src = page.locator('#evidence img').first.get_attribute('src')
+        response = page.request.get(self.url + src)
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.body()[:8], b'\x89PNG\r\n\x1a\n')
+        self.screenshot(page, 'distributor_claim_submitted')
+        self.assertAlmostEqual(remaining(), before - 120, places=2)
+
+
+def _png(width=64, height=48):
+    "A small PNG photo (a red square), as a phone's camera would send one"
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return (struct.pack('>I', len(data)) + body
+            + struct.pack('>I', zlib.crc32(body) & 0xffffffff))
+    row = b'\x00' + b'\xcc\x22\x22' * width
+    return (b'\x89PNG\r\n\x1a\n'
+        + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0,
+                0, 0))
+        + chunk(b'IDAT', zlib.compress(row * height))
+        + chunk(b'IEND', b''))
