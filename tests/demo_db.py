@@ -5,6 +5,8 @@ with scripts/setup_db.py (as ./dms run builds it) and copied by each test
 class: the back office and the portal walk the same demo, each served by
 its own trytond (DemoServer)."""
 import atexit
+import datetime as dt
+import hashlib
 import os
 import shutil
 import socket
@@ -20,9 +22,40 @@ SMALL = ('--distributors', '24', '--products', '6', '--stores', '40')
 _BUILT = {}
 
 
+def fingerprint(args):
+    """What a demo database is made of: the arguments, today (the demo's
+    dates follow it), the versions of the installed distributions, and
+    every file of addons/ (tests aside) and of the scripts that build
+    it"""
+    from importlib.metadata import distributions
+    digest = hashlib.sha1(repr((tuple(args), dt.date.today())).encode())
+    for version in sorted(f'{d.metadata["Name"]}=={d.version}'
+            for d in distributions()):
+        digest.update(version.encode())
+    scripts = ROOT / 'scripts'
+    files = [scripts / 'setup_db.py', scripts / 'generate.py',
+        *(p for p in sorted((ROOT / 'addons').rglob('*'))
+            if p.is_file() and 'tests' not in p.relative_to(ROOT).parts
+            and '__pycache__' not in p.parts)]
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def demo_database(args=SMALL):
-    "The path of a SQLite demo database built with args (kept per process)"
+    """The path of a SQLite demo database built with args (kept per
+    process).  DMS_DEMO_CACHE names a folder that keeps the demos built
+    between runs, by their fingerprint (what they are built from: a change
+    of code or of day builds a new one)"""
     key = tuple(args)
+    cache = os.environ.get('DMS_DEMO_CACHE')
+    if key not in _BUILT and cache:
+        cached = Path(cache) / f'demo-{fingerprint(args)}.sqlite'
+        if cached.exists():
+            _BUILT[key] = cached
+    else:
+        cached = None
     if key not in _BUILT:
         tmp = Path(tempfile.mkdtemp(prefix='dms-demo-'))
         atexit.register(shutil.rmtree, tmp, ignore_errors=True)
@@ -40,6 +73,17 @@ length = 8
                 '-c', str(config), '-d', 'dms', *args],
             check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         _BUILT[key] = tmp / 'db' / 'dms.sqlite'
+        if cached:
+            # the fingerprint taken before the build: a file changed
+            # meanwhile makes the next run build again
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f'.{os.getpid()}-{cached.name}')
+            shutil.copy(_BUILT[key], partial)
+            partial.rename(cached)
+            # the three newest are enough (one per day or change)
+            for old in sorted(cached.parent.glob('demo-*.sqlite'),
+                    key=lambda p: p.stat().st_mtime)[:-3]:
+                old.unlink(missing_ok=True)
     return _BUILT[key]
 
 

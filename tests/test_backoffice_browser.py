@@ -54,6 +54,34 @@ new MutationObserver(records => {
     }
 }).observe(document, {childList: true, subtree: true});
 """ % {'selector': repr(ERROR_DIALOGS)}
+# keeps the wizards sao runs in window.dmsWizards until they end, so that
+# a test can wait until a wizard is ready (sao ignores a button pressed
+# while the wizard is still processing its previous step: the dialog then
+# stays open for good)
+TRACK_WIZARDS = """
+document.addEventListener('DOMContentLoaded', () => {
+    if (!window.Sao || !Sao.Wizard) {
+        return;
+    }
+    window.dmsWizards = new Set();
+    const run = Sao.Wizard.prototype.run;
+    Sao.Wizard.prototype.run = function(attributes) {
+        window.dmsWizards.add(this);
+        return run.call(this, attributes).always(
+            () => window.dmsWizards.delete(this));
+    };
+});
+"""
+# true once sao has been idle for three polls in a row: no call to the
+# server in flight (sao calls it through jQuery.ajax) and no wizard
+# processing a step.  (wait_for_load_state('networkidle') cannot tell:
+# Playwright fires it once per document, and sao is one document.)
+SAO_IDLE = """() => {
+    const busy = !window.jQuery || jQuery.active > 0
+        || [...(window.dmsWizards || [])].some(w => w.__processing);
+    window.dmsQuiet = busy ? 0 : (window.dmsQuiet || 0) + 1;
+    return window.dmsQuiet >= 3;
+}"""
 # a label still in English: a word of Latin letters and no Chinese
 ENGLISH = re.compile(r'^[^\u3400-\u9fff]*[A-Za-z]{2,}[^\u3400-\u9fff]*$')
 # what a user reads in the lists and forms of the open tab: column
@@ -98,6 +126,9 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         """Log in and open 经销商 ▸ 经销商 (Distributors) on the 全部 (All)
         tab: the demo staff work in Chinese"""
         page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
+        # closed whatever happens: a test that fails half-way leaves no
+        # page behind (with an open dialog, pending calls) for the next
+        self.addCleanup(page.close)
         page.set_default_timeout(60000)
         # any JavaScript error of the web client fails the test, and so
         # does a console error (an unknown icon, a failed call) and an
@@ -110,6 +141,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         page.expose_function(
             'dmsErrorDialog', lambda text: self.page_errors.append(text))
         page.add_init_script(WATCH_DIALOGS)
+        page.add_init_script(TRACK_WIZARDS)
         page.goto(self.url)
         page.fill('input#login', login)
         page.click('button:has-text("Login")')
@@ -121,13 +153,19 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         page.get_by_text('经销商编码', exact=True).first.wait_for()
         page.locator('.nav-tabs a', has_text='全部').first.click()
         # the list reloads for the tab: wait until the client is idle
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         page.get_by_text('D00001', exact=True).first.wait_for()
         return page
 
     def setUp(self):
         # the errors of every page the test opens
         self.page_errors = []
+
+    def idle(self, page):
+        """Wait until sao is idle: its calls to the server answered and
+        what they started done (SAO_IDLE)"""
+        page.evaluate('() => { window.dmsQuiet = 0; }')
+        page.wait_for_function(SAO_IDLE, polling=100)
 
     def tearDown(self):
         self.assertEqual([str(e) for e in self.page_errors], [])
@@ -143,7 +181,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         notebook, are in Chinese"""
         form = page.locator('#tabcontent .form:visible').first
         form.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         self.assertEqual(self.english_labels(page), [])
         tabs = form.locator('.form-notebook').first.locator(
             ':scope > .nav-tabs > li > a')
@@ -151,7 +189,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             if not tabs.nth(i).is_visible():
                 continue
             tabs.nth(i).click()
-            page.wait_for_load_state('networkidle')
+            self.idle(page)
             with self.subTest(page=tabs.nth(i).inner_text()):
                 self.assertEqual(self.english_labels(page), [])
 
@@ -211,7 +249,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         menu = page.locator('#menu')
         menu.get_by_text('经销商状态变更记录', exact=True).first.click()
         page.locator('td:visible', has_text='已冻结').first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         page.screenshot(path=str(SCREENSHOTS / 'state_history.png'))
         page.close()
 
@@ -227,7 +265,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             with self.subTest(entry=entry):
                 menu.get_by_text(entry, exact=True).first.click()
                 page.locator('td:visible', has_text=expected).first.wait_for()
-                page.wait_for_load_state('networkidle')
+                self.idle(page)
         menu.get_by_text('配置', exact=True).first.click()
         menu.get_by_text('渠道层级', exact=True).first.click()
         page.locator('td:visible', has_text='总代理').first.wait_for()
@@ -239,7 +277,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         dialog = page.locator('.modal-dialog:visible')
         dialog.get_by_text('模板').first.wait_for()
         dialog.get_by_role('button', name='导入').first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         page.screenshot(path=str(SCREENSHOTS / 'import_wizard.png'))
         page.close()
 
@@ -251,14 +289,20 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         # the tab's title ends with the entry ('经销商 / 订单 / 待审批订单')
         page.get_by_text(re.compile(f'/ {entries[-1]}$')).filter(
             visible=True).first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
 
     def test_orders_to_approve(self):
         "A channel manager approves a submitted order from its form"
         page = self.open_distributors('manager')
-        self.open_menu(page, '订单', '待审批订单')
-        waiting = self.count(page)
+        # the pager shows '_/0' until the list's search answers: read the
+        # count once that answer is shown
+        with page.expect_response(lambda r: '"model.sale.sale.search"'
+                in (r.request.post_data or '')) as answer:
+            self.open_menu(page, '订单', '待审批订单')
+        waiting = len(answer.value.json()['result'])
         self.assertGreater(waiting, 0)
+        page.get_by_text(re.compile(r'^_?/\s*%d$' % waiting)).filter(
+            visible=True).first.wait_for()
         page.screenshot(path=str(SCREENSHOTS / 'orders_to_approve.png'))
         page.locator('td:visible', has_text='常规').first.dblclick()
         # the channel page shows every rule's outcome
@@ -282,7 +326,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         page.get_by_role('button', name='审批', exact=True).first.click()
         page.locator('.modal-dialog:visible').get_by_role(
             'button', name='确定').first.click()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         tabs.filter(has_text='渠道流转记录').first.click()
         page.locator('td:visible', has_text='已审批').first.wait_for()
         page.screenshot(path=str(SCREENSHOTS / 'order_approved.png'))
@@ -305,17 +349,17 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             with self.subTest(entry=entry):
                 self.open_menu(page, entry)
                 page.locator('td:visible', has_text=expected).first.wait_for()
-                page.wait_for_load_state('networkidle')
+                self.idle(page)
         # the inbox of every module, under Distributors: the newest first
         # (stock alerts, transfers and channel orders follow the orders in
         # the demo; channel orders' messages name their CO number)
         self.open_menu(page, '经销商消息')
         page.locator('td:visible', has_text=re.compile(
                 r'您的订单|库存预警|库存调拨单|CO\d|资质')).first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         self.open_menu(page, '配置', '最低限价')
         page.locator('td:visible', has_text='总代理').first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         page.close()
 
     def test_every_stock_menu_opens(self):
@@ -339,7 +383,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
                 self.open_menu(page, entry)
                 if rows:
                     page.locator('.treeview tbody tr:visible').first.wait_for()
-                page.wait_for_load_state('networkidle')
+                self.idle(page)
                 if entry in {'渠道库存明细', '库存预警'}:
                     page.screenshot(
                         path=str(SCREENSHOTS / f'stock_{entry}.png'))
@@ -437,19 +481,25 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
     def test_every_store_menu_opens(self):
         """Each entry of the Stores menu opens with the demo's rows (and
         the form of the first), each wizard with its first step"""
+        from playwright.sync_api import expect
         page = self.open_distributors('manager')
-        menu = page.locator('#menu')
         tree = self.store_menu(page)
         tabs = page.locator('#tabcontent')
+        top = page.locator('#menu').get_by_title('经销商', exact=True).first
         opened = []
 
         def show(path, name, depth):
-            # a wizard run from the menu may fold it: unfold its path
-            if not self.menu_entry(page, name, depth).is_visible():
-                menu.get_by_title('经销商', exact=True).first.click()
-                for parent, level in path:
-                    if not self.menu_entry(page, name, depth).is_visible():
-                        self.menu_entry(page, parent, level).click()
+            """Unfold the menu down to name and click it: a wizard run
+            from the menu reloads the menu when it ends, which may fold
+            it"""
+            self.idle(page)
+            entries = [self.menu_entry(page, parent, level)
+                for parent, level in path]
+            for parent, child in zip([top] + entries,
+                    entries + [self.menu_entry(page, name, depth)]):
+                if not child.is_visible():
+                    parent.click()
+                    child.wait_for()
             self.menu_entry(page, name, depth).click()
 
         def walk(node, depth, path):
@@ -463,23 +513,27 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
                         continue
                     opened.append(name)
                     if child['action'].startswith('ir.action.wizard'):
-                        dialog = page.locator('.modal-dialog:visible')
+                        dialog = page.locator('.wizard-dialog')
                         buttons = dialog.locator('.modal-footer button')
                         buttons.first.wait_for()
                         dialog.locator('.form').first.wait_for()
-                        page.wait_for_load_state('networkidle')
+                        # ready for a button (one pressed while the
+                        # wizard still processes its step is ignored)
+                        self.idle(page)
                         self.assertGreaterEqual(buttons.count(), 2)
                         page.screenshot(path=str(
                                 SCREENSHOTS / f'store_wizard_{name}.png'))
-                        # Cancel
+                        # Cancel: the wizard ends, sao removes the dialog
+                        # and reloads the menu
                         buttons.first.click()
-                        dialog.wait_for(state='hidden')
+                        expect(dialog).to_have_count(0, timeout=60000)
+                        self.idle(page)
                         continue
                     page.get_by_text(re.compile(f'/ {re.escape(name)}$')
                         ).filter(visible=True).first.wait_for()
                     rows = tabs.locator('.treeview tbody tr:visible')
                     rows.first.wait_for()
-                    page.wait_for_load_state('networkidle')
+                    self.idle(page)
                     page.screenshot(
                         path=str(SCREENSHOTS / f'store_{name}.png'))
                     # the form of the first row, where there is one
@@ -489,7 +543,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
                             ).click()
                         switch.first.click()
                         tabs.locator('.form:visible').first.wait_for()
-                        page.wait_for_load_state('networkidle')
+                        self.idle(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.menu_entry(page, tree['name'], 1).click()
         walk(tree, 2, [])
@@ -497,7 +551,6 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         # prices and promotions (4), limits, replenishment, coverage (3),
         # payments, statements
         self.assertGreaterEqual(len(opened), 17)
-        page.close()
 
     def store_count(self, login):
         "The stores the user finds in Stores ▸ Stores (all of them)"
@@ -511,7 +564,7 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             self.menu_entry(page, entry, 2).click()
         page.get_by_text(re.compile(f'/ {re.escape(entry)}$')).filter(
             visible=True).first.wait_for()
-        page.wait_for_load_state('networkidle')
+        self.idle(page)
         count = len(answer.value.json()['result'])
         page.close()
         return count
