@@ -409,6 +409,33 @@ class DocumentLog:
                     'distributor.msg_document_log_readonly'))
 
 
+class WorkflowRecords:
+    """Records the workflow alone creates, changes and deletes (a mixin
+    before ModelSQL: accruals, runs, the conversation of a document...):
+    a client's create, write or delete is refused with the message
+    _dms_readonly_message ('module.msg_id') as a _dms_readonly_error"""
+    __slots__ = ()
+    _dms_readonly_message = None
+    _dms_readonly_error = DocumentLockedError
+
+    @classmethod
+    def _dms_refuse_outside(cls):
+        raise cls._dms_readonly_error(gettext(cls._dms_readonly_message))
+
+    @classmethod
+    def create(cls, vlist):
+        if _from_outside():
+            cls._dms_refuse_outside()
+        return super().create(vlist)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if mode in {'write', 'delete'} and external:
+            cls._dms_refuse_outside()
+
+
 class ReasonStart(ModelView):
     "Reason"
     __name__ = 'distributor.reason.start'

@@ -57,11 +57,10 @@ from trytond.transaction import Transaction
 from distributor import validation
 from distributor.access import check_caller, entry_point, trusted
 from distributor.document import (
-    Document, DocumentLine, DocumentLog, serialize)
+    Document, DocumentLine, DocumentLog, WorkflowRecords, serialize)
 from distributor.exceptions import RecordNotFound
 
 from .exceptions import LedgerError, RebateError, RebateValidationError
-from .ledger import _from_outside
 
 logger = logging.getLogger(__name__)
 
@@ -495,13 +494,15 @@ class ProgramCategory(DocumentLine, ModelSQL):
         'product.category', "Category", required=True, ondelete='CASCADE')
 
 
-class Accrual(ModelSQL, ModelView):
+class Accrual(WorkflowRecords, ModelSQL, ModelView):
     """Rebate Accrual
 
     What a distributor has earned so far on a program's period: its
     volume, the tier reached, the amount accrued and the volume left to
     the next tier.  Computed (SQL aggregates), never edited."""
     __name__ = 'distributor.rebate.accrual'
+    _dms_readonly_message = 'distributor_policy.msg_rebate_accrual_readonly'
+    _dms_readonly_error = RebateError
 
     program = fields.Many2One(
         'distributor.rebate.program', "Program", required=True,
@@ -545,21 +546,6 @@ class Accrual(ModelSQL, ModelView):
 
     def get_policy(self, name):
         return self.program.policy.id
-
-    @classmethod
-    def create(cls, vlist):
-        if _from_outside():
-            raise RebateError(gettext(
-                    'distributor_policy.msg_rebate_accrual_readonly'))
-        return super().create(vlist)
-
-    @classmethod
-    def check_modification(cls, mode, records, values=None, external=False):
-        super().check_modification(
-            mode, records, values=values, external=external)
-        if mode in {'write', 'delete'} and external:
-            raise RebateError(gettext(
-                    'distributor_policy.msg_rebate_accrual_readonly'))
 
     # Computation ------------------------------------------------------
 
@@ -761,13 +747,15 @@ class Accrual(ModelSQL, ModelView):
             computed_at=dt.datetime.now())
 
 
-class AccrualRun(ModelSQL, ModelView):
+class AccrualRun(WorkflowRecords, ModelSQL, ModelView):
     """Rebate Accrual Run
 
     A computation of the current accruals of some programs (Compute Now)
     or of every running program (nightly), run as a queue task that
     writes its progress as it goes."""
     __name__ = 'distributor.rebate.run'
+    _dms_readonly_message = 'distributor_policy.msg_rebate_run_readonly'
+    _dms_readonly_error = RebateError
 
     date = fields.Date("Date", required=True, readonly=True)
     program = fields.Many2One(
@@ -806,21 +794,6 @@ class AccrualRun(ModelSQL, ModelView):
         if not self.total:
             return 1.0 if self.state == 'done' else 0.0
         return round((self.done or 0) / self.total, 2)
-
-    @classmethod
-    def create(cls, vlist):
-        if _from_outside():
-            raise RebateError(gettext(
-                    'distributor_policy.msg_rebate_run_readonly'))
-        return super().create(vlist)
-
-    @classmethod
-    def check_modification(cls, mode, records, values=None, external=False):
-        super().check_modification(
-            mode, records, values=values, external=external)
-        if mode in {'write', 'delete'} and external:
-            raise RebateError(gettext(
-                    'distributor_policy.msg_rebate_run_readonly'))
 
     @classmethod
     def enqueue(cls, programs=None, date=None):
