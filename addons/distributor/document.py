@@ -29,6 +29,7 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.backend import MAX_QUERY_PARAMS
 
 from . import validation
 from .access import check_rules, is_trusted, trusted
@@ -57,7 +58,7 @@ def serialize(Model, records):
         return
     table = Model.__table__()
     cursor = Transaction().connection.cursor()
-    for sub_ids in grouped_slice(ids):
+    for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
         cursor.execute(*table.update(
                 [table.write_date], [table.write_date],
                 where=reduce_ids(table.id, sub_ids)))

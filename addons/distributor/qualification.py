@@ -12,6 +12,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from . import validation
 from .exceptions import DistributorStateError, QualificationValidationError
@@ -128,7 +129,7 @@ class Qualification(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         status = cls.status_sql(table)
         result = {}
-        for sub in grouped_slice(qualifications):
+        for sub in grouped_slice(qualifications, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.id, status,
                     where=reduce_ids(table.id, [q.id for q in sub])))
             result.update(cursor)

@@ -33,6 +33,7 @@ from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor import validation
 from distributor.access import entry_point, is_trusted, trusted
@@ -200,7 +201,7 @@ class LedgerEntry(ModelSQL, ModelView):
             return result
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.party,
                     Coalesce(Sum(table.amount), 0),
                     where=reduce_ids(table.party, sub_ids),
@@ -227,7 +228,7 @@ class LedgerEntry(ModelSQL, ModelView):
         window = Window([table.party],
             order_by=[table.date.asc, table.id.asc])
         wanted = set(result)
-        for sub_ids in grouped_slice(sorted(parties)):
+        for sub_ids in grouped_slice(sorted(parties), MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.id,
                     Sum(table.amount, window=window),
                     where=reduce_ids(table.party, sub_ids)))

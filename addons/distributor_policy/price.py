@@ -33,6 +33,7 @@ from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor import validation
 from distributor.access import entry_point, trusted
@@ -692,7 +693,7 @@ class PriceIncident(Document, ModelSQL, ModelView):
             where &= table.date >= start
         if end:
             where &= table.date <= end
-        for sub in grouped_slice(list(result)):
+        for sub in grouped_slice(list(result), MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.distributor,
                     Count(table.id),
                     where=where & reduce_ids(table.distributor, list(sub)),

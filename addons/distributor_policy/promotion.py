@@ -33,6 +33,7 @@ from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor.access import entry_point, is_trusted, trusted
 from distributor.document import DocumentLine
@@ -119,7 +120,7 @@ class Policy(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         counts = {p.id: 0 for p in policies}
         amounts = {p.id: Decimal(0) for p in policies}
-        for sub in grouped_slice([p.id for p in policies]):
+        for sub in grouped_slice([p.id for p in policies], MAX_QUERY_PARAMS):
             cursor.execute(*line
                 .join(promotion, condition=line.promotion == promotion.id)
                 .join(sale, condition=line.sale == sale.id)

@@ -53,6 +53,7 @@ from trytond.pyson import Bool, Eval, If
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor import validation
 from distributor.access import check_caller, entry_point, trusted
@@ -1280,7 +1281,7 @@ class Sale(metaclass=PoolMeta):
         result = {s.id: ZERO for s in sales}
         origins = {f'sale.sale,{s.id}': s.id for s in sales
             if s.id is not None and s.id >= 0}
-        for sub in grouped_slice(sorted(origins)):
+        for sub in grouped_slice(sorted(origins), MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.origin, Sum(table.amount),
                     where=table.origin.in_(list(sub))
                     & table.kind.in_(['deduction', 'reversal']),

@@ -21,6 +21,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 from .exceptions import ChannelOrderError
 
@@ -143,7 +144,7 @@ class Sale(metaclass=PoolMeta):
             & (table.company == company.id))
         if excluded:
             where &= ~table.id.in_(excluded)
-        for sub in grouped_slice([p.id for p in parties]):
+        for sub in grouped_slice([p.id for p in parties], MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.party,
                     Sum(table.total_amount_cache),

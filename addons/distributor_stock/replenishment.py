@@ -24,6 +24,7 @@ from distributor.inbox import notify_staff
 from distributor.document import Document
 from distributor.exceptions import RecordNotFound
 from trytond.wizard import StateAction, StateTransition, Wizard
+from trytond.backend import MAX_QUERY_PARAMS
 
 from .configuration import Z_SCORES
 from .exceptions import ChannelStockError, StockLimitValidationError
@@ -477,7 +478,7 @@ class Alert(Document, ModelSQL, ModelView):
         location = Location.__table__()
         cursor = Transaction().connection.cursor()
         result = set()
-        for sub_ids in grouped_slice(party_ids):
+        for sub_ids in grouped_slice(party_ids, MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             cursor.execute(*move.join(location,
                     condition=move.to_location == location.id
@@ -495,7 +496,7 @@ class Alert(Document, ModelSQL, ModelView):
         sell-out between start and end"""
         cursor = Transaction().connection.cursor()
         result = {}
-        for sub_ids in grouped_slice(party_ids):
+        for sub_ids in grouped_slice(party_ids, MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             daily = sellout_query(start, end, sub_ids)
             cursor.execute(*daily.select(
@@ -530,7 +531,7 @@ class Alert(Document, ModelSQL, ModelView):
         template = Template.__table__()
         line_uom = Uom.__table__()
         default_uom = Uom.__table__()
-        for sub_ids in grouped_slice(party_ids):
+        for sub_ids in grouped_slice(party_ids, MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             cursor.execute(*line
                 .join(sale, condition=line.sale == sale.id)
@@ -557,7 +558,7 @@ class Alert(Document, ModelSQL, ModelView):
 
         transfer = Transfer.__table__()
         tline = TransferLine.__table__()
-        for sub_ids in grouped_slice(party_ids):
+        for sub_ids in grouped_slice(party_ids, MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             cursor.execute(*tline
                 .join(transfer, condition=tline.transfer == transfer.id)
@@ -606,7 +607,7 @@ class Alert(Document, ModelSQL, ModelView):
                         'closed_at': dt.datetime.now(),
                         })
             created = []
-            for sub in grouped_slice(to_create):
+            for sub in grouped_slice(to_create, MAX_QUERY_PARAMS):
                 created.extend(cls.create(list(sub)))
         if created:
             cls._notify(created)

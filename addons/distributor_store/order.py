@@ -21,6 +21,7 @@ from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor import validation
 from distributor.access import trusted
@@ -348,7 +349,7 @@ class ChannelOrder(Document, ModelSQL, ModelView):
     def get_backordered(cls, orders, name):
         cursor = Transaction().connection.cursor()
         result = {o.id: False for o in orders}
-        for sub in grouped_slice([o.id for o in orders]):
+        for sub in grouped_slice([o.id for o in orders], MAX_QUERY_PARAMS):
             sub = list(sub)
             cursor.execute(*cls._backordered_query(
                     lambda order: reduce_ids(order.id, sub)))
@@ -756,7 +757,7 @@ class ChannelOrder(Document, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         ids = list(map(int, buyers))
         result = {}
-        for sub in grouped_slice(ids):
+        for sub in grouped_slice(ids, MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.buyer, Count(line.id),
                     Sum(line.billed_amount),
                     where=reduce_ids(line.buyer, list(sub))

@@ -21,6 +21,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
+from trytond.backend import MAX_QUERY_PARAMS
 
 from distributor import validation
 from distributor.access import entry_point, resolve
@@ -80,7 +81,7 @@ class StoreLimit(ModelSQL, ModelView):
         received = Coalesce(line.received_quantity, line.delivered_quantity)
         cursor = Transaction().connection.cursor()
         result = {}
-        for sub in grouped_slice(store_ids):
+        for sub in grouped_slice(store_ids, MAX_QUERY_PARAMS):
             sub = list(sub)
             daily = line.join(order, condition=line.order == order.id
                 ).select(order.buyer.as_('store'),
@@ -116,7 +117,7 @@ class StoreLimit(ModelSQL, ModelView):
         result = defaultdict(list)
         if start is None:
             return result
-        for sub in grouped_slice(store_ids):
+        for sub in grouped_slice(store_ids, MAX_QUERY_PARAMS):
             sub = list(sub)
             cursor.execute(*line.join(order,
                     condition=line.order == order.id
@@ -145,7 +146,7 @@ class StoreLimit(ModelSQL, ModelView):
         cline = CheckLine.__table__()
         cursor = Transaction().connection.cursor()
         quantities, dates = defaultdict(float), {}
-        for sub in grouped_slice(store_ids):
+        for sub in grouped_slice(store_ids, MAX_QUERY_PARAMS):
             sub = list(sub)
             latest = check.select(check.store, Max(check.date).as_('date'),
                 where=reduce_ids(check.store, sub) & (check.state == 'done'),
@@ -184,7 +185,7 @@ class StoreLimit(ModelSQL, ModelView):
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
         result = {}
-        for sub in grouped_slice(store_ids):
+        for sub in grouped_slice(store_ids, MAX_QUERY_PARAMS):
             sub = list(sub)
             cursor.execute(*line.join(order,
                     condition=line.order == order.id

@@ -8,6 +8,7 @@ from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+from trytond.backend import MAX_QUERY_PARAMS
 
 
 class Alert(metaclass=PoolMeta):
@@ -37,7 +38,8 @@ class Alert(metaclass=PoolMeta):
         order = Order.__table__()
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([p.id for p in parties]):
+        for sub_ids in grouped_slice(
+                [p.id for p in parties], MAX_QUERY_PARAMS):
             cursor.execute(*line
                 .join(order, condition=line.order == order.id)
                 .select(order.buyer, line.product, Sum(line.quantity),
