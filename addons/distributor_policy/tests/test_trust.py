@@ -12,22 +12,21 @@ wrong, so that the walk passes on what is declared today and tells when
 the declaration is fixed."""
 import base64
 import datetime as dt
-import os
 from decimal import Decimal
 from types import SimpleNamespace
 
-from trytond.exceptions import UserError
 from trytond.model import ModelSQL
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 from trytond.wizard import StateView
 
 from distributor.tests.tools import with_transaction
 from distributor.tests.trust import (
-    as_user, button_groups, entry_points, undone, wizard_actions, wizards)
+    as_user, undone, wizard_actions)
 from distributor_portal.tests.tools import PortalTestCase, build_portal_world
+from distributor_portal.tests.trust import TrustWalk, write_figures
 
 from ..exceptions import LedgerError, PolicyError, RebateError
 
@@ -210,22 +209,9 @@ FIGURES = {}
 
 
 def tearDownModule():
-    path = os.environ.get('DMS_TRUST_FIGURES')
-    if path and FIGURES:
-        with open(path, 'a') as file:
-            for key, value in sorted(FIGURES.items()):
-                file.write(f'{key}={value}\n')
+    write_figures(FIGURES)
 
 
-def _ours(Model, name):
-    "Whether a definition of name on Model lives in distributor_policy"
-    from distributor.tests.trust import _definitions
-    import inspect
-    for func in _definitions(Model, name):
-        module = getattr(inspect.unwrap(func), '__module__', '') or ''
-        if module.split('.')[0] == PACKAGE:
-            return True
-    return False
 
 
 def _build_side(key, base, code):
@@ -324,9 +310,16 @@ def _build_side(key, base, code):
     return ids
 
 
-class PolicyTrustTestCase(PortalTestCase):
+class PolicyTrustTestCase(TrustWalk, PortalTestCase):
     "The trust boundary of distributor_policy, walked"
     modules = [PACKAGE]
+    PACKAGE = PACKAGE
+    PORTAL = PORTAL
+    ENTRY_POINTS = ENTRY_POINTS
+    DECLARED_OTHERWISE = DECLARED_OTHERWISE
+    WIZARDS = WIZARDS
+    FIGURES = FIGURES
+    REFUSED = REFUSED
 
     @classmethod
     def build_world(cls):
@@ -377,159 +370,7 @@ class PolicyTrustTestCase(PortalTestCase):
             setattr(side, name, pool.get(model)(id_))
         return side
 
-    def _users(self):
-        pool = Pool()
-        User = pool.get('res.user')
-        WebUser = pool.get('web.user')
-        users = {'admin': User(1)}
-        for login in ['manager', 'rep', 'accountant', 'plain']:
-            users[login], = User.search([('login', '=', login)])
-        for role, (email, _) in PORTAL.items():
-            users[role] = WebUser(self.world.accounts[email]).dms_user
-        return users
-
-    def _world(self):
-        return SimpleNamespace(sides={k: self._side(k)
-                for k in ['own', 'foreign']}, users=self._users())
-
-    @staticmethod
-    def _expected(role, side, allowed):
-        if role not in allowed:
-            return False
-        if role == 'rep':
-            return side == 'own'
-        if role in PORTAL:
-            return PORTAL[role][1] == side
-        return True
-
-    def _company(self):
-        return Transaction().set_context(company=self.world.company)
-
-    def _check_call(self, expected, user, call):
-        transaction = Transaction()
-        with undone() as counter:
-            try:
-                with as_user(user):
-                    call()
-            except TransactionError as error:
-                # a lock to declare: the test starts over with it (see
-                # with_transaction), out of the subTest that would keep it
-                self._restart = error
-            except REFUSED as error:
-                if expected:
-                    self.fail(f"refused: {error}")
-                self.assertEqual(transaction.counter, counter,
-                    "written before the refusal")
-            except UserError as error:
-                self.fail(f"{type(error).__name__}: {error}")
-            else:
-                if not expected:
-                    self.fail("allowed")
-
-    _restart = None
-
-    def _raise_restart(self):
-        error, self._restart = self._restart, None
-        if error is not None:
-            raise error
-
-    def _declared_roles(self, users, groups):
-        "The roles whose user belongs to one of groups"
-        User = Pool().get('res.user')
-        result = set()
-        for role, user in users.items():
-            with Transaction().set_user(user.id):
-                if set(User.get_groups()) & set(groups):
-                    result.add(role)
-        return frozenset(result)
-
     # the tests ----------------------------------------------------------
-
-    @with_transaction()
-    def test_every_entry_point_is_declared(self):
-        """Every button and RPC method the module defines states who may
-        call it, and is in the tables of this test with the roles its
-        groups give"""
-        pool = Pool()
-        found = [(m, n, k) for m, n, k in entry_points(pool)
-            if _ours(pool.get(m), n)]
-        undeclared = [(m, n) for m, n, k in found if k == 'undeclared']
-        self.assertEqual(undeclared, [])
-        checked = {(m, n) for m, n, k in found if k in {'button', 'rpc'}}
-        self.assertEqual(checked - set(ENTRY_POINTS), set(),
-            "entry points missing from the expected table")
-        self.assertEqual(set(ENTRY_POINTS) - checked, set(),
-            "entry points in the table that do not exist")
-        users = self._users()
-        for model, name in sorted(checked):
-            with self.subTest(entry_point=f'{model}.{name}'):
-                groups = button_groups(model, name)
-                self.assertTrue(groups, "no group may call it")
-                declared = self._declared_roles(users, groups)
-                intended = ENTRY_POINTS[(model, name)][0]
-                if (model, name) in DECLARED_OTHERWISE:
-                    self.assertNotEqual(declared, intended,
-                        "fixed: remove it from DECLARED_OTHERWISE")
-                    self.assertEqual(declared,
-                        DECLARED_OTHERWISE[(model, name)][0])
-                else:
-                    self.assertEqual(declared, intended)
-        ours = sorted(w for w in wizards(pool)
-            if any(k.__module__.split('.')[0] == PACKAGE
-                for k in pool.get(w, type='wizard').__mro__))
-        self.assertEqual(set(ours), set(WIZARDS))
-        for name in ours:
-            with self.subTest(wizard=name):
-                actions = wizard_actions(name)
-                self.assertTrue(actions, "no action")
-                for action in actions:
-                    self.assertTrue(action.groups, "no group may run it")
-                    declared = self._declared_roles(
-                        users, [g.id for g in action.groups])
-                    self.assertEqual(declared, WIZARDS[name][0])
-
-    @with_transaction()
-    def test_entry_points_by_role(self):
-        """Each entry point as every role, for the rep's own party and a
-        foreign one: allowed calls work, refused ones write nothing"""
-        pool = Pool()
-        calls = 0
-        with self._company():
-            n = self._world()
-            self._learn_locks(pool, n)
-            for (model, name), (allowed, call) in sorted(
-                    ENTRY_POINTS.items()):
-                if (model, name) in DECLARED_OTHERWISE:
-                    allowed = DECLARED_OTHERWISE[(model, name)][0]
-                Model = pool.get(model)
-                for role in ROLES:
-                    for side in ['own', 'foreign']:
-                        expected = self._expected(role, side, allowed)
-                        with self.subTest(entry_point=f'{model}.{name}',
-                                role=role, side=side):
-                            self._check_call(expected, n.users[role],
-                                lambda: call(Model, n.sides[side], n))
-                        self._raise_restart()
-                        calls += 1
-        FIGURES['entry_point_calls'] = calls
-
-    def _learn_locks(self, pool, n):
-        """Call each entry point once as a role allowed, so that the
-        locks they need (the sequences and periods of an invoice...)
-        restart the test at once, not half-way through the walk"""
-        for (model, name), (allowed, call) in sorted(ENTRY_POINTS.items()):
-            allowed = DECLARED_OTHERWISE.get((model, name), (allowed,))[0]
-            role = next(r for r in ROLES
-                if self._expected(r, 'own', allowed))
-            with undone():
-                try:
-                    with as_user(n.users[role]):
-                        call(pool.get(model), n.sides['own'], n)
-                except TransactionError:
-                    raise
-                except Exception:
-                    # the walk tells
-                    pass
 
     @with_transaction()
     def test_wizards_by_role(self):
