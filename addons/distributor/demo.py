@@ -270,6 +270,9 @@ def staff(demo):
     language = langs[0].id if langs else None
     demo.language = language
     reps = {}
+    # the accountant works in Tryton accounting too: its Accounting group
+    # (invoices, moves, reconciliation, bank statements)
+    extra = {'accountant': [ModelData.get_id('account', 'group_account')]}
     for login, xml_id, region in wanted:
         user = existing.get(login)
         if not user:
@@ -284,7 +287,8 @@ def staff(demo):
                         'login': login,
                         'name': name,
                         'password': DEMO_PASSWORD,
-                        'groups': [('add', [group(xml_id)])],
+                        'groups': [('add',
+                                    [group(xml_id)] + extra.get(login, []))],
                         'companies': [('add', [demo.company.id])],
                         'company': demo.company.id,
                         'employees': [('add', [employee.id])],
