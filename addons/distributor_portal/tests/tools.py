@@ -175,6 +175,8 @@ class PortalTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # no queue task left by an earlier class (see tearDownClass)
+        Transaction().tasks.clear()
         name = '-'.join(cls.modules) + f'--portal-world-{os.getpid()}'
         if not ('world' in _BASE and _restore_keeping_pool(
                     name, cls.modules)):
@@ -200,6 +202,10 @@ class PortalTestCase(unittest.TestCase):
         # the data was committed: the next class starts afresh (the pool
         # kept for the next portal class of the same modules)
         _drop_database()
+        # the queue tasks trytond keeps for the thread (not per
+        # transaction) name records of the database dropped: a later
+        # class's run_tasks would read them
+        Transaction().tasks.clear()
 
     @classmethod
     def build_world(cls):
