@@ -4,6 +4,7 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         nodejs npm postgresql-client build-essential \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/dms

@@ -127,8 +127,15 @@ def _setup_company():
     with transaction.set_context(company=company.id,
             companies=[company.id]):
         if not Account.search([('company', '=', company.id)], limit=1):
-            create_chart(company)
-            done.append('chart of accounts: created')
+            if _activated('distributor_account'):
+                # 小企业会计准则 in Chinese (distributor_account/chart.py)
+                from distributor_account.chart import (
+                    create_chart as create_cn_chart)
+                root = create_cn_chart(company, 'small', 'zh')
+                done.append(f'chart of accounts: {root.name}')
+            else:
+                create_chart(company)
+                done.append('chart of accounts: created')
         today = dt.date.today()
         if not FiscalYear.search([
                     ('company', '=', company.id),
@@ -141,6 +148,15 @@ def _setup_company():
             FiscalYear.create_period([fiscalyear])
             done.append(f'fiscal year: {fiscalyear.name}')
     return done
+
+
+def _activated(module):
+    "Whether the module is activated in the database of the transaction"
+    from trytond.pool import Pool
+    Module = Pool().get('ir.module')
+    return bool(Module.search([
+                ('name', '=', module), ('state', '=', 'activated'),
+                ], limit=1))
 
 
 def has_distributors(database):

@@ -733,6 +733,141 @@ class PortalBrowserTestCase(unittest.TestCase):
         self.screenshot(page, 'distributor_claim_submitted')
         self.assertAlmostEqual(remaining(), before - 120, places=2)
 
+    # statements of account (distributor_account) ------------------------
+
+    def fits_phone(self, page, where):
+        "Nothing of the page is wider than the phone's screen"
+        width = page.evaluate('document.documentElement.scrollWidth')
+        self.assertLessEqual(width, PHONE['width'] + 1, where)
+
+    def statement_state(self, page):
+        "(state, label) of the statement page shown"
+        return (page.locator('#statement').get_attribute('data-state'),
+            page.locator('#statement-state').inner_text().strip())
+
+    def statement_label(self, state):
+        "The label of a statement's state in distributor_account's pages"
+        import polib
+        path = ROOT / 'addons' / 'distributor_account' / 'i18n' / 'zh_CN.po'
+        entries = ({e.msgid: e.msgstr for e in polib.pofile(str(path))
+                if e.msgstr and not e.obsolete} if path.exists() else {})
+        return entries.get(state, state)
+
+    def resolve_statement(self, statement, answer):
+        """The brand's accountant answers a disputed statement, as the
+        back office's resolve wizard does (Statement.resolved), in the
+        served database through trytond in a process of its own"""
+        import subprocess
+        import sys
+        script = '\n'.join([
+                'import sys',
+                'from trytond import config',
+                'config.update_etc(sys.argv[1])',
+                'from trytond.pool import Pool',
+                'from trytond.transaction import Transaction',
+                'database, statement = sys.argv[2], int(sys.argv[3])',
+                'Pool.start()',
+                'pool = Pool(database)',
+                'with Transaction().start(database, 0, readonly=True):',
+                '    pool.init()',
+                'with Transaction().start(database, 0) as transaction:',
+                '    Statement = pool.get("distributor.account.statement")',
+                '    Statement.resolved([Statement(statement)], sys.argv[4])',
+                '    transaction.commit()',
+                ])
+        env = {k: v for k, v in os.environ.items()
+            if not k.startswith(('TRYTOND_', 'DB_'))}
+        subprocess.run([sys.executable, '-c', script,
+                str(self.server.tmp / 'trytond.conf'), 'dms',
+                str(statement), answer],
+            check=True, env=env, cwd=ROOT, timeout=300,
+            stdout=subprocess.DEVNULL)
+
+    def test_flow_statement_dispute_then_confirm(self):
+        """The distributor opens its statement of the month (sent by the
+        brand), disputes one line with a comment and sees it disputed;
+        the accountant answers; the distributor reads the answer and
+        confirms the statement"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/statements')
+        self.fits_phone(page, '/portal/statements')
+        sent = page.locator('#statements a[data-statement][data-state=sent]')
+        self.assertGreater(sent.count(), 0, 'no statement to confirm')
+        statement = sent.first.get_attribute('data-statement')
+        self.screenshot(page, 'distributor_statements')
+        self.open(page, f'/portal/statements/{statement}')
+        self.fits_phone(page, f'/portal/statements/{statement}')
+        self.assertEqual(self.statement_state(page)[0], 'sent')
+        self.assertRegex(page.locator('#closing-balance').inner_text(),
+            r'\d')
+        lines = page.locator('#lines li[data-line]')
+        self.assertGreater(lines.count(), 0, 'a statement without lines')
+        line = lines.first
+        line_id = line.get_attribute('data-line')
+        line.locator('details.dispute-line summary').click()
+        line.locator('textarea').fill('该笔金额与我方记录不符，请提供发货单')
+        page.locator('#dispute-form textarea[name=comment]').fill(
+            '请核对本月付款')
+        self.fits_phone(page, 'the dispute opened on a line')
+        self.screenshot(page, 'distributor_statement_dispute')
+        self.submit(page, page.locator('#dispute-statement'))
+        self.assertEqual(self.statement_state(page)[0], 'disputed')
+        self.assertEqual(page.locator(
+                f'#lines li[data-line="{line_id}"][data-disputed]').count(),
+            1)
+        self.assertIn('该笔金额与我方记录不符',
+            page.locator('#conversation').inner_text())
+        self.assertEqual(page.locator('#confirm-form').count(), 0)
+        self.screenshot(page, 'distributor_statement_disputed')
+        self.resolve_statement(statement, '已核对：金额与发货单一致')
+        self.open(page, f'/portal/statements/{statement}')
+        self.assertEqual(self.statement_state(page)[0], 'resolved')
+        self.assertIn('已核对：金额与发货单一致',
+            page.locator('#conversation').inner_text())
+        self.submit(page, page.locator('#confirm-statement'))
+        state, label = self.statement_state(page)
+        self.assertEqual(state, 'confirmed')
+        self.assertEqual(label, self.statement_label('Confirmed'))
+        self.assertEqual(page.locator('#dispute-form').count(), 0)
+        self.fits_phone(page, 'the statement confirmed')
+        self.screenshot(page, 'distributor_statement_confirmed')
+        # the PDF of the statement is its owner's to download
+        response = page.request.get(
+            f'{self.url}/portal/statements/{statement}/pdf')
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.body()[:4], b'%PDF')
+        # its other tabs fit the phone too
+        for path, name in [('/portal/statements/stores', 'to_stores'),
+                ('/portal/receivables', 'receivables')]:
+            self.open(page, path)
+            self.fits_phone(page, path)
+            self.screenshot(page, f'distributor_statements_{name}')
+        self.assertGreater(page.locator('#aging [data-bucket]').count(), 0)
+
+    def test_flow_store_confirms_statement(self):
+        """The store opens the statement its distributor sent and
+        confirms it"""
+        page = self.account(STORE)
+        self.open(page, '/portal/statements')
+        self.fits_phone(page, '/portal/statements')
+        sent = page.locator('#statements a[data-statement][data-state=sent]')
+        self.assertGreater(sent.count(), 0, 'no statement to confirm')
+        statement = sent.first.get_attribute('data-statement')
+        self.screenshot(page, 'store_statements')
+        self.open(page, f'/portal/statements/{statement}')
+        self.fits_phone(page, f'/portal/statements/{statement}')
+        self.assertEqual(page.locator('#statement').get_attribute(
+                'data-role'), 'party')
+        self.submit(page, page.locator('#confirm-statement'))
+        state, label = self.statement_state(page)
+        self.assertEqual(state, 'confirmed')
+        self.assertEqual(label, self.statement_label('Confirmed'))
+        self.screenshot(page, 'store_statement_confirmed')
+        self.open(page, '/portal/statements')
+        self.assertEqual(page.locator(
+                f'#statements a[data-statement="{statement}"]'
+                ).get_attribute('data-state'), 'confirmed')
+
 
 def _png(width=64, height=48):
     "A small PNG photo (a red square), as a phone's camera would send one"

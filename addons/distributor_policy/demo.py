@@ -26,14 +26,25 @@ from .demo_rebate import PARTS as REBATE_PARTS
 
 
 def rebate_accounts(demo):
-    """A revenue account Sales Rebates (销售折让; the demo's chart is
-    Tryton's English one) of the company, the configuration's rebate
-    account, once"""
+    """The configuration's rebate account, once: the Chinese chart's
+    销售折让与返利 (500102), or else (Tryton's English chart) a new revenue
+    account Sales Rebates"""
     pool = demo.pool
     Account = pool.get('account.account')
     Configuration = pool.get('distributor.configuration')
     config = Configuration(1)
     if config.rebate_account:
+        return
+    # the Chinese charts of distributor_account ship the account:
+    # 500102 (小企业会计准则) or 600102 (企业会计准则) 销售折让与返利
+    shipped = Account.search([
+            ('type.revenue', '=', True), ('closed', '!=', True),
+            ('code', 'in', ['500102', '600102']),
+            ('company', '=', demo.company.id)], limit=1)
+    if shipped:
+        config.rebate_account = shipped[0]
+        config.save()
+        demo.report.append(f'  rebate account  {shipped[0].rec_name}')
         return
     revenue = Account.search([
             ('type.revenue', '=', True), ('closed', '!=', True),
