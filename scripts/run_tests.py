@@ -48,7 +48,7 @@ BUDGETS = {
         'distributor_policy': 260,
         'distributor_account': 200,
         # two browser tests on one demo built per run
-        'tests': 620,
+        'tests': 700,
         },
     'postgresql': {
         'distributor': 130,
@@ -57,7 +57,7 @@ BUDGETS = {
         'distributor_store': 520,
         'distributor_portal': 300,
         'distributor_policy': 360,
-        'distributor_account': 280,
+        'distributor_account': 620,
         'tests': 60,
         },
     }

@@ -101,14 +101,25 @@ def receivables(demo):
     if not parties or not products:
         print('no distributors or products: no receivables demo')
         return
+    # the distributors with orders awaiting approval keep their
+    # receivables current: overdue ones would block those approvals
+    # (the overdue rule)
+    Sale = pool.get('sale.sale')
+    waiting = {s.party.id for s in Sale.search([
+                ('distributor_order', '=', True),
+                ('channel_state', '=', 'submitted')])}
     # one distributor on instalments: not one the invoices above age
     invoiced = {l.party.id for l in lines}
+    candidates = [p for p in parties if p.id not in waiting] or parties
     instalment_party = next(
-        (p for p in parties if p.id not in invoiced), parties[-1])
+        (p for p in candidates if p.id not in invoiced), candidates[-1])
     invoice = _instalment_invoice(demo, instalment_party, products[0])
+    current = [l for l in lines if l.party.id in waiting]
+    lines = [l for l in lines if l.party.id not in waiting]
+    _set_due(demo, current, [-10] * len(current))
     spread = (SPREAD * (len(lines) // len(SPREAD) + 1))[:len(lines)]
     _set_due(demo, lines, spread)
-    count = len(lines)
+    count = len(lines) + len(current)
     if invoice:
         instalments = sorted((l for l in invoice.move.lines
                 if l.account == invoice.account),

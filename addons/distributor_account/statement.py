@@ -809,13 +809,16 @@ class Statement(Document, ModelSQL, ModelView):
     def regenerate(cls, statements):
         """Generate the figures of the statements again (not confirmed
         ones): they go back to draft and must be sent again"""
+        def check(statements):
+            for statement in statements:
+                if statement.state not in OPEN_STATES:
+                    raise StatementError(gettext(
+                            'distributor_account.msg_statement_frozen',
+                            statement=statement.rec_name))
+        # refused at once when frozen, and again once it is our turn
+        check(statements)
         cls.dms_serialize(statements)
-        statements = cls.browse([s.id for s in statements])
-        for statement in statements:
-            if statement.state not in OPEN_STATES:
-                raise StatementError(gettext(
-                        'distributor_account.msg_statement_frozen',
-                        statement=statement.rec_name))
+        check(cls.browse([s.id for s in statements]))
         for (kind, issuer, company, start, end), group in cls._group(
                 statements).items():
             parties = [s.party for s in group]
