@@ -28,7 +28,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 from trytond.backend import MAX_QUERY_PARAMS
 
@@ -753,10 +753,10 @@ class Statement(Document, ModelSQL, ModelView):
                     returning=[table.id]))
             ids.extend(i for i, in cursor)
         statements = cls.browse(ids)
-        with without_check_access():
-            cls.on_modification('create', statements)
-            for trigger in Trigger.get_triggers(cls.__name__, 'create'):
-                trigger.queue_trigger_action(statements)
+        # generate calls it under trusted(), after the caller's checks
+        cls.on_modification('create', statements)
+        for trigger in Trigger.get_triggers(cls.__name__, 'create'):
+            trigger.queue_trigger_action(statements)
         transaction.create_records[cls.__name__].extend(ids)
         return statements
 
