@@ -203,6 +203,19 @@ def activate_on_cached_modules():
             return test_tryton._sqlite_copy(cache_file, restore=True)
         return test_tryton._pg_restore(cache_file)
 
+    def update_module_list():
+        """Add the modules installed since the cached database was made
+        to its module list (a local cache made before a new module would
+        otherwise not find it)"""
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        pool = Pool(test_tryton.DB_NAME)
+        pool.init()
+        with Transaction().start(
+                test_tryton.DB_NAME, 0, close=True) as transaction:
+            pool.get('ir.module').update_list()
+            transaction.commit()
+
     def activate_module(modules, lang='en'):
         if isinstance(modules, str):
             modules = [modules]
@@ -217,6 +230,7 @@ def activate_on_cached_modules():
                 if restore(cache_name([base], lang)):
                     print(f'activating {", ".join(modules)} on the '
                         f'cached {base}', file=sys.stderr)
+                    update_module_list()
         # on the restored database, trytond's create_db loads its pool
         # and activate_module activates what it lacks, then caches it
         return original(modules, lang)

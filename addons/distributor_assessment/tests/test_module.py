@@ -1,0 +1,12 @@
+# This file is part of the DMS project.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class DistributorAssessmentTestCase(ModuleTestCase):
+    "Test the distributor_assessment module"
+    module = 'distributor_assessment'
+    extras = []
+
+
+del ModuleTestCase
