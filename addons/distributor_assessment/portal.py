@@ -14,3 +14,5 @@ render.add_templates(os.path.join(HERE, 'templates'))
 i18n.add_module(HERE)
 render.add_nav(('/portal/assessment', N_("Performance"), 'assessment',
         {'distributor'}, None), before='/portal/messages', module=MODULE)
+
+from . import portal_assessment  # noqa: E402,F401
