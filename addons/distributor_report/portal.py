@@ -15,3 +15,5 @@ i18n.add_module(HERE)
 render.add_nav(('/portal/analysis', N_("Analysis"), 'analysis',
         {'distributor', 'store'}, None), before='/portal/messages',
     module=MODULE)
+
+from . import portal_analysis  # noqa: E402,F401
