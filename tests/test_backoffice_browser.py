@@ -4,13 +4,18 @@
 (sao), driven by headless Chromium through Playwright.
 
 Builds a small demo database with scripts/setup_db.py in a temporary
-folder, starts trytond on a free port serving var/sao/web, logs in and
-opens Distributors.  Skipped outside CI when Chromium or the web client is
-missing; under CI (CI=true) their absence is a failure."""
+folder (or serves a copy of the one DMS_BACKOFFICE_DEMO names: a demo
+database built before), starts trytond on a free port serving
+var/sao/web, logs in and opens Distributors.  Skipped outside CI when
+Chromium or the web client is missing; under CI (CI=true) their absence
+is a failure."""
 import os
 import re
+import time
 import unittest
 from pathlib import Path
+
+from lxml import etree
 
 from .demo_db import DemoServer
 
@@ -105,7 +110,8 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
             if os.environ.get('CI'):
                 raise AssertionError(message)
             raise unittest.SkipTest(message)
-        cls.server = DemoServer(prefix='dms-browser-')
+        cls.server = DemoServer(os.environ.get('DMS_BACKOFFICE_DEMO'),
+            prefix='dms-browser-')
         cls.server.start({'web': {'root': WEB}}, ready='/')
         cls.url = cls.server.url + '/'
 
@@ -125,7 +131,21 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
     def open_distributors(self, login, password='dms-demo'):
         """Log in and open 经销商 ▸ 经销商 (Distributors) on the 全部 (All)
         tab: the demo staff work in Chinese"""
-        page = self.browser.new_page(viewport={'width': 1280, 'height': 800})
+        page = self.login(login, password)
+        menu = page.locator('#menu')
+        menu.get_by_text('经销商', exact=True).first.click()
+        menu.get_by_text('经销商', exact=True).nth(1).click()
+        page.get_by_text('经销商编码', exact=True).first.wait_for()
+        page.locator('.nav-tabs a', has_text='全部').first.click()
+        # the list reloads for the tab: wait until the client is idle
+        self.idle(page)
+        page.get_by_text('D00001', exact=True).first.wait_for()
+        return page
+
+    def login(self, login, password='dms-demo', width=1280, height=800):
+        "A page of sao logged in as login, its menu shown"
+        page = self.browser.new_page(
+            viewport={'width': width, 'height': height})
         # closed whatever happens: a test that fails half-way leaves no
         # page behind (with an open dialog, pending calls) for the next
         self.addCleanup(page.close)
@@ -147,14 +167,8 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         page.click('button:has-text("Login")')
         page.fill('input[type=password]:visible', password)
         page.keyboard.press('Enter')
-        menu = page.locator('#menu')
-        menu.get_by_text('经销商', exact=True).first.click()
-        menu.get_by_text('经销商', exact=True).nth(1).click()
-        page.get_by_text('经销商编码', exact=True).first.wait_for()
-        page.locator('.nav-tabs a', has_text='全部').first.click()
-        # the list reloads for the tab: wait until the client is idle
+        page.locator('#menu tr:visible').first.wait_for()
         self.idle(page)
-        page.get_by_text('D00001', exact=True).first.wait_for()
         return page
 
     def setUp(self):
@@ -574,3 +588,144 @@ class BackOfficeBrowserTestCase(unittest.TestCase):
         rep, manager = self.store_count('rep1'), self.store_count('manager')
         self.assertGreater(rep, 0)
         self.assertLess(rep, manager)
+
+    # Dashboards and analyses (distributor_report) -----------------------
+
+    def rpc(self, page, method, *params):
+        "Call the server through the web client's session, as the user"
+        return page.evaluate('''async ([method, params]) => {
+            const session = Sao.Session.current_session;
+            return await new Promise((resolve, reject) => Sao.rpc(
+                    {method: method, params: params.concat([{}])}, session)
+                .then(resolve, reject));
+        }''', [method, list(params)])
+
+    def board_rows(self, page, name):
+        """(the records of the board's action name the user reads, at
+        most the list's limit; how many rows sao renders at first)"""
+        return page.evaluate('''async (name) => {
+            const session = Sao.Session.current_session;
+            const call = (method, ...params) => new Promise(
+                (resolve, reject) => Sao.rpc({method: method,
+                        params: params.concat([{}])}, session)
+                    .then(resolve, reject));
+            const action = await call(
+                'model.ir.action.act_window.get', name);
+            const decoder = new Sao.PYSON.Decoder(
+                jQuery.extend({}, session.context));
+            const domain = decoder.decode(action.pyson_domain || '[]');
+            const count = await call(
+                'model.' + action.res_model + '.search_count', domain);
+            return [Math.min(count, action.limit || Sao.config.limit),
+                Sao.config.display_size];
+        }''', name)
+
+    def open_menu_of(self, page, xml_id):
+        """Open the menu entry of distributor_report's xml_id by the path
+        of names the server gives the user (in the user's language): wait
+        for its tab"""
+        menu_id = self.rpc(page, 'model.ir.model.data.get_id',
+            'distributor_report', xml_id)
+        entry, = self.rpc(page, 'model.ir.ui.menu.read', [menu_id],
+            ['complete_name'])
+        names = entry['complete_name'].split(' / ')
+        menu = page.locator('#menu')
+        for name in names:
+            menu.get_by_text(name, exact=True).first.click()
+        page.get_by_text(re.compile(f'/ {re.escape(names[-1])}$')).filter(
+            visible=True).first.wait_for()
+        self.idle(page)
+        return names[-1]
+
+    def test_dashboards_per_role(self):
+        """Each role's dashboard opens from the menu as that role (the
+        demo's manager, rep1 and accountant): every action it embeds
+        rendered with its title (a list or a chart; rows in the network's
+        sell-in chart, the targets of the period and the proposals), no
+        error; a screenshot per role.  Then the sell-in by territory as a
+        chart, as the manager"""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        views = ROOT / 'addons' / 'distributor_report' / 'view'
+        timings = {}
+        for login, board, rows in [
+                ('manager', 'manager', ['act_board_sell_in',
+                        'act_board_targets', 'act_board_proposals']),
+                ('rep1', 'rep', ['act_board_sell_in', 'act_board_targets']),
+                ('accountant', 'accountant', ['act_board_aging_tier']),
+                ]:
+            with self.subTest(login=login):
+                start = time.perf_counter()
+                page = self.login(login, width=1440, height=1800)
+                self.open_menu_of(page, f'menu_board_{board}')
+                actions = [a.get('name') for a in etree.parse(
+                        str(views / f'board_{board}.xml')).iter('action')]
+                titles = {name: self.rpc(page,
+                        'model.ir.action.act_window.get', name)['name']
+                    for name in actions}
+                panels = page.locator('#tabcontent .board-action')
+                # every action of the board, each with its title
+                for title in titles.values():
+                    panels.locator('.panel-heading', has_text=title
+                        ).first.wait_for()
+                self.idle(page)
+                self.assertEqual(panels.count(), len(actions))
+                for i in range(panels.count()):
+                    panel = panels.nth(i)
+                    title = panel.locator('.panel-heading').inner_text()
+                    with self.subTest(login=login, action=title):
+                        # a list (its header) or a chart
+                        panel.locator('.treeview table, .graph svg'
+                            ).first.wait_for()
+                for name in rows:
+                    title = titles[f'distributor_report.{name}']
+                    panel = panels.filter(has=page.locator(
+                            '.panel-heading', has_text=title)).first
+                    with self.subTest(login=login, rows=title):
+                        panel.locator('.graph svg path.bb-bar, '
+                            '.treeview tbody tr td').first.wait_for()
+                # the targets show their attainment
+                name = 'distributor_report.act_board_targets'
+                if name in titles:
+                    label = self.rpc(page,
+                        'model.distributor.target.fields_get',
+                        ['attainment'])['attainment']['string']
+                    panels.filter(has=page.locator('.panel-heading',
+                            has_text=titles[name])).locator(
+                        '.treeview th', has_text=label).first.wait_for()
+                self.idle(page)
+                # each list shows the records of its action's domain as
+                # the user (sao applies the context domain of a board's
+                # action, not its domain: board.xml gives both)
+                for name, title in titles.items():
+                    panel = panels.filter(has=page.locator(
+                            '.panel-heading', has_text=title)).first
+                    if not panel.locator('.treeview').count():
+                        continue
+                    with self.subTest(login=login, count=title):
+                        shown = panel.locator('.treeview tbody > tr').count()
+                        count, first = self.board_rows(page, name)
+                        # sao renders more rows as the list scrolls
+                        self.assertLessEqual(shown, count)
+                        self.assertGreaterEqual(shown, min(count, first))
+                page.screenshot(
+                    path=str(SCREENSHOTS / f'board_{login}.png'),
+                    full_page=True)
+                timings[login] = time.perf_counter() - start
+                page.close()
+        # the sell-in by territory, as a chart
+        start = time.perf_counter()
+        page = self.login('manager')
+        self.open_menu_of(page, 'menu_sell_in_territory')
+        tab = page.locator('#tabcontent')
+        tab.locator('.treeview tbody tr').first.wait_for()
+        tab.locator('button[id="switch_"]:visible').first.click()
+        tab.locator('.graph svg path.bb-bar').first.wait_for()
+        self.idle(page)
+        self.assertGreater(
+            tab.locator('.graph svg path.bb-bar').count(), 1)
+        page.screenshot(
+            path=str(SCREENSHOTS / 'sell_in_territory_graph.png'))
+        timings['sell-in graph'] = time.perf_counter() - start
+        page.close()
+        print('\ndashboards: ' + ', '.join(
+                f'{k} {v:.1f} s' for k, v in timings.items()))

@@ -876,6 +876,93 @@ class PortalBrowserTestCase(unittest.TestCase):
                 f'#statements a[data-statement="{statement}"]'
                 ).get_attribute('data-state'), 'confirmed')
 
+    # performance and sales analysis (distributor_assessment,
+    # distributor_report) ------------------------------------------------
+
+    def test_flow_performance_and_analysis(self):
+        """The distributor, on a phone in Chinese, opens its performance
+        page: the latest approved assessment (grade, score, rank in its
+        tier, the KPIs, what the next grade takes) and its targets with
+        their attainment bars, as the API answers them; then its sales
+        analysis: the SVG charts of sell-in and sell-out by month with
+        their amounts written, the totals, a period of 6 months; nothing
+        wider than the screen.  The store sees its purchases by month"""
+        page = self.account(DISTRIBUTOR)
+        self.open(page, '/portal/assessment')
+        self.assertEqual(page.locator('html').get_attribute('lang'),
+            'zh-CN')
+        self.assertRegex(page.locator('nav.main').inner_text(), CHINESE)
+        self.fits_phone(page, '/portal/assessment')
+        values = self.api(page, '/assessment')['assessment']
+        self.assertIsNotNone(values, 'the demo has no approved assessment '
+            'of the distributor (distributor_assessment/demo_run.py)')
+        card = page.locator('#assessment')
+        self.assertEqual(card.get_attribute('data-grade'), values['grade'])
+        self.assertEqual(float(card.get_attribute('data-score')),
+            float(values['score']))
+        self.assertEqual(page.locator('#assessment-grade').inner_text(),
+            values['grade'])
+        self.assertEqual(
+            page.locator('#assessment-rank-tier').inner_text().strip(),
+            f"{values['rank_tier']} / {values['tier_count']}")
+        self.assertEqual(page.locator('#kpis [data-kpi]').count(),
+            len(values['kpis']))
+        if values['next_grade']:
+            self.assertEqual(page.locator('#next-grade').get_attribute(
+                    'data-next'), values['next_grade'])
+            self.assertRegex(page.locator('#points-missing').inner_text(),
+                r'\d')
+        else:
+            self.assertEqual(page.locator('#top-grade').count(), 1)
+        targets = self.api(page, '/targets')['items']
+        self.assertGreater(len(targets), 0, 'the demo has no confirmed '
+            'target of the distributor (distributor_assessment/'
+            'demo_target.py)')
+        self.assertEqual(page.locator('#targets [data-target]').count(),
+            len(targets))
+        target = targets[0]['id']
+        first = page.locator(f'#targets [data-target="{target}"]')
+        self.assertEqual(first.locator('.bar').count(), 1)
+        self.screenshot(page, 'distributor_performance')
+
+        self.open(page, '/portal/analysis')
+        self.fits_phone(page, '/portal/analysis')
+        analysis = self.api(page, '/analysis/sales')
+        for chart in ['sell-in', 'sell-out']:
+            bars = page.locator(f'#chart-{chart} svg.chart g[data-month]')
+            self.assertEqual(bars.count(), 12, chart)
+            # the amounts are written beside the bars, readable
+            box = page.locator(f'#chart-{chart} svg.chart').bounding_box()
+            self.assertLessEqual(box['x'] + box['width'],
+                PHONE['width'] + 1, chart)
+            font = page.locator(f'#chart-{chart} svg.chart text.amount'
+                ).first.evaluate(
+                'e => e.getBoundingClientRect().height')
+            self.assertGreaterEqual(font, 9, chart)
+        self.assertGreater(float(analysis['totals']['sell_in']), 0,
+            'the demo distributor bought nothing in 12 months')
+        for row in analysis['by_month']:
+            month = row['month']
+            bar = page.locator(f'#chart-sell-in g[data-month="{month}"]')
+            self.assertEqual(float(bar.get_attribute('data-value')),
+                float(row['sell_in']))
+        self.assertRegex(page.locator('#total-sell-in').inner_text(), r'\d')
+        self.screenshot(page, 'distributor_analysis')
+        with page.expect_navigation():
+            page.locator('#analysis-periods a[data-months="6"]').click()
+        self.assertEqual(page.locator(
+                '#chart-sell-out svg.chart g[data-month]').count(), 6)
+        self.fits_phone(page, '/portal/analysis?months=6')
+
+        store = self.account(STORE)
+        self.open(store, '/portal/analysis')
+        self.fits_phone(store, '/portal/analysis (store)')
+        purchases = self.api(store, '/analysis/purchases')
+        self.assertEqual(store.locator(
+                '#chart-purchases svg.chart g[data-month]').count(),
+            len(purchases['by_month']))
+        self.screenshot(store, 'store_purchases')
+
 
 def _png(width=64, height=48):
     "A small PNG photo (a red square), as a phone's camera would send one"
