@@ -49,8 +49,9 @@ BUDGETS = {
         'distributor_account': 200,
         'distributor_assessment': 200,
         'distributor_report': 200,
-        # two browser tests on one demo built per run
-        'tests': 700,
+        # the browser tests on one demo built per run (nine modules' demo,
+        # the dashboards per role)
+        'tests': 800,
         },
     'postgresql': {
         'distributor': 130,
