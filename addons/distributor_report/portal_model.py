@@ -26,6 +26,8 @@ from trytond.transaction import Transaction
 from distributor.access import entry_point
 from distributor.exceptions import InputError, RecordNotFound
 from distributor_assessment import sales
+from distributor_portal.sales import _decimal, month_start
+from distributor_portal.sales import _key as _month_key
 
 from .analysis import period_start
 
@@ -38,21 +40,8 @@ CENT = Decimal('0.01')
 ZERO = Decimal('0.00')
 
 
-def _decimal(value):
-    "A NUMERIC of the database (a float on SQLite) as cents"
-    if value is None:
-        return ZERO
-    return Decimal(str(value)).quantize(CENT)
-
-
 def _quantity(value):
     return float(value or 0)
-
-
-def month_start(date, back=0):
-    "The first day of date's month, back months earlier (-1: the next)"
-    index = date.year * 12 + date.month - 1 - back
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def window(months, today=None):
@@ -65,13 +54,6 @@ def window(months, today=None):
     keys = [month_start(today, back).strftime('%Y-%m')
         for back in range(months - 1, -1, -1)]
     return start, end, keys
-
-
-def _month_key(value):
-    "YYYY-MM of DATE_TRUNC's value (a date, a datetime or ISO text)"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.strftime('%Y-%m')
-    return str(value)[:7]
 
 
 def check_months(months):
